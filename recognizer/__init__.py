@@ -1,0 +1,1 @@
+"""Read a handwritten number of any length from one image."""

@@ -1,0 +1,47 @@
+"""Command line: python -m recognizer predict IMAGE... --model cnn|gru [--json]"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import sys
+
+from recognizer.inference import SHIPPED, Recognizer
+from recognizer.models import ARCHITECTURES
+
+
+def _predict(args: argparse.Namespace) -> int:
+    try:
+        recognizer = Recognizer.load(args.model, args.weights)
+    except (FileNotFoundError, ValueError) as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    failed = 0
+    for path in args.images:
+        try:
+            prediction = recognizer.predict(path)
+        except ValueError as exc:
+            print(f"error: {exc}", file=sys.stderr)
+            failed += 1
+            continue
+        if args.json:
+            print(json.dumps({"path": path, **prediction.to_dict()}), flush=True)
+        else:
+            reading = prediction.digits or "no digits"
+            print(f"{path}\t{reading}\t{prediction.confidence:.3f}", flush=True)
+    return 1 if failed else 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m recognizer", description="Read handwritten numbers in images.")
+    commands = parser.add_subparsers(dest="command", required=True)
+    predict = commands.add_parser("predict", help="read the number in each image (one line per image)")
+    predict.add_argument("images", nargs="+", metavar="IMAGE")
+    predict.add_argument("--model", choices=sorted(ARCHITECTURES), default=SHIPPED[0])
+    predict.add_argument("--weights", help="a .keras file (default: the shipped weights of --model)")
+    predict.add_argument("--json", action="store_true", help="one JSON object per line: path, digits, "
+                         "confidence, probabilities")
+    args = parser.parse_args(argv)
+    logging.basicConfig(level=logging.WARNING)
+    return _predict(args)

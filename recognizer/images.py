@@ -1,0 +1,98 @@
+"""Turn any supported image source into a float gray array (1.0 = white paper)."""
+
+from __future__ import annotations
+
+import io
+from pathlib import Path
+from typing import Union
+
+import cv2
+import numpy as np
+from PIL import Image, ImageOps, UnidentifiedImageError
+
+#: Largest image accepted, in pixels; larger ones are refused (decompression bombs).
+MAX_PIXELS = 50_000_000
+#: Longest side kept for processing; larger images are downscaled first.
+MAX_SIDE = 1600
+
+ImageSource = Union[str, Path, bytes, Image.Image, np.ndarray]
+
+Image.MAX_IMAGE_PIXELS = MAX_PIXELS
+
+
+def _pil_to_array(img: Image.Image) -> np.ndarray:
+    """Decode a PIL image (first frame, upright per EXIF) into an array."""
+    if img.width * img.height > MAX_PIXELS:
+        raise ValueError(f"image of {img.width}x{img.height} pixels is larger than {MAX_PIXELS} pixels")
+    img.seek(0)
+    img = ImageOps.exif_transpose(img)
+    if img.mode in ("I;16", "I;16B", "I;16L", "I"):
+        return np.asarray(img.convert("I"), dtype=np.int64).astype(np.float64) / 65535.0
+    if img.mode == "F":
+        return np.asarray(img, dtype=np.float64)
+    has_alpha = "A" in img.getbands() or "transparency" in img.info
+    return np.asarray(img.convert("RGBA" if has_alpha else "RGB"))
+
+
+def read_image(source: ImageSource) -> np.ndarray:
+    """Read a path, encoded bytes, PIL image or array into an array; ValueError if it is not an image."""
+    if isinstance(source, np.ndarray):
+        return source
+    if isinstance(source, Image.Image):
+        return _pil_to_array(source)
+    if isinstance(source, (str, Path)):
+        path = Path(source)
+        if not path.is_file():
+            raise ValueError(f"{path}: no such file")
+        data = path.read_bytes()
+        name = str(path)
+    elif isinstance(source, (bytes, bytearray)):
+        data, name = bytes(source), "image bytes"
+    else:
+        raise ValueError(f"unsupported image source of type {type(source).__name__}")
+    try:
+        with Image.open(io.BytesIO(data)) as img:
+            img.load()
+            return _pil_to_array(img)
+    except (UnidentifiedImageError, OSError, SyntaxError, Image.DecompressionBombError) as exc:
+        raise ValueError(f"{name}: not a readable image ({exc})") from None
+
+
+def _to_unit_range(arr: np.ndarray) -> np.ndarray:
+    """Scale any numeric dtype to float32 in [0, 1]."""
+    if arr.dtype == bool:
+        return arr.astype(np.float32)
+    if np.issubdtype(arr.dtype, np.integer):
+        top = 255.0 if arr.dtype.itemsize == 1 or arr.max(initial=0) <= 255 else 65535.0
+        return np.clip(arr.astype(np.float32) / top, 0.0, 1.0)
+    if np.issubdtype(arr.dtype, np.floating):
+        if not np.all(np.isfinite(arr)):
+            raise ValueError("image contains NaN or infinite values")
+        top = 1.0 if arr.max(initial=0) <= 1.0 else 255.0
+        return np.clip(arr.astype(np.float32) / top, 0.0, 1.0)
+    raise ValueError(f"unsupported pixel type {arr.dtype}")
+
+
+def to_gray(source: ImageSource) -> np.ndarray:
+    """Any image → float32 (H, W) gray in [0, 1], alpha composited on white, at most MAX_SIDE pixels long."""
+    arr = read_image(source)
+    if arr.ndim == 3 and arr.shape[2] == 1:
+        arr = arr[:, :, 0]
+    if arr.ndim not in (2, 3) or (arr.ndim == 3 and arr.shape[2] not in (2, 3, 4)):
+        raise ValueError(f"unsupported image shape {arr.shape}: expected (H, W) or (H, W, 1|2|3|4)")
+    if arr.shape[0] < 1 or arr.shape[1] < 1:
+        raise ValueError(f"empty image of shape {arr.shape}")
+    if arr.shape[0] * arr.shape[1] > MAX_PIXELS:
+        raise ValueError(f"image of {arr.shape[1]}x{arr.shape[0]} pixels is larger than {MAX_PIXELS} pixels")
+    if arr.ndim == 2:
+        return np.ascontiguousarray(_to_unit_range(arr))
+    channels = arr.shape[2]
+    if arr.dtype == np.uint8 and channels in (3, 4):  # the common case, done by OpenCV
+        color = cv2.cvtColor(np.ascontiguousarray(arr[:, :, :3]), cv2.COLOR_RGB2GRAY).astype(np.float32) / 255.0
+    else:
+        arr = _to_unit_range(arr)
+        color = arr[:, :, 0] if channels == 2 else arr[:, :, :3] @ np.float32([0.299, 0.587, 0.114])
+    if channels in (2, 4):
+        alpha = _to_unit_range(arr[:, :, -1])
+        color = color * alpha + (1.0 - alpha)
+    return np.ascontiguousarray(color, dtype=np.float32)

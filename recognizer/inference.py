@@ -1,0 +1,82 @@
+"""`Recognizer`: load a model once, then read numbers from images through one compiled call."""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+from typing import Sequence
+
+import numpy as np
+
+from recognizer.decoding import Prediction, decode_ctc, decode_positions
+from recognizer.images import ImageSource
+from recognizer.models import ARCHITECTURES
+from recognizer.preprocess import preprocess
+
+log = logging.getLogger(__name__)
+
+WEIGHTS_DIR = Path(__file__).resolve().parent / "weights"
+#: Readings whose whole-string probability is below this are flagged as unsure.
+UNSURE_BELOW = 0.6
+SHIPPED = ("cnn", "gru")
+
+
+class Recognizer:
+    """Reads the digits in an image with one model (`cnn`, `gru`, `seed-cnn` or `seed-gru`)."""
+
+    def __init__(self, name: str, model) -> None:
+        import tensorflow as tf
+
+        self.name = name
+        self.arch = ARCHITECTURES[name]
+        self.model = model
+        width = None if not self.arch.spec.fixed_width else self.arch.spec.width
+        signature = tf.TensorSpec((None, self.arch.spec.height, width, 1), tf.float32)
+        self._call = tf.function(lambda x: model(x, training=False), input_signature=[signature])
+
+    @classmethod
+    def load(cls, name: str = "cnn", path: str | Path | None = None) -> "Recognizer":
+        """Load a trained model; `path` defaults to the shipped `recognizer/weights/<name>.keras`."""
+        if name not in ARCHITECTURES:
+            raise ValueError(f"unknown model {name!r}: choose one of {', '.join(ARCHITECTURES)}")
+        path = Path(path) if path else WEIGHTS_DIR / f"{name}.keras"
+        retrain = f"retrain it with: python -m training.train --model {name} --out {path.parent}"
+        if not path.is_file():
+            raise FileNotFoundError(f"weights file {path} not found; {retrain}")
+        import keras
+
+        try:
+            model = keras.saving.load_model(path, compile=False, safe_mode=True)
+        except Exception as exc:  # a corrupt or foreign file: say which and how to rebuild it
+            raise ValueError(f"weights file {path} could not be loaded ({exc}); {retrain}") from None
+        log.info("loaded %s from %s", name, path)
+        return cls(name, model)
+
+    def _decode(self, output: np.ndarray) -> tuple[str, float, np.ndarray]:
+        return decode_ctc(output) if self.arch.decoder == "ctc" else decode_positions(output)
+
+    def predict(self, image: ImageSource) -> Prediction:
+        """Read one image. Raises ValueError when it is not a usable image."""
+        return self.predict_batch([image])[0]
+
+    def predict_batch(self, images: Sequence[ImageSource]) -> list[Prediction]:
+        """Read many images with one model call. Raises ValueError on the first unusable image."""
+        inputs = [preprocess(image, self.arch.spec).image for image in images]
+        inked = [x for x in inputs if x is not None]
+        outputs = iter(self._run(inked) if inked else [])
+        predictions = []
+        for x in inputs:
+            if x is None:
+                predictions.append(Prediction("", 1.0, np.zeros((0, 10)), None))
+            else:
+                digits, confidence, probabilities = self._decode(next(outputs))
+                predictions.append(Prediction(digits, confidence, probabilities, x))
+        return predictions
+
+    def _run(self, inputs: list[np.ndarray]) -> np.ndarray:
+        """One compiled model call on images padded on the right to a common width."""
+        width = max(x.shape[1] for x in inputs)
+        batch = np.zeros((len(inputs), self.arch.spec.height, width, 1), np.float32)
+        for i, x in enumerate(inputs):
+            batch[i, :, : x.shape[1], 0] = x
+        return self._call(batch).numpy()

@@ -1,0 +1,105 @@
+"""Model architectures, built by functions the training code calls, and the input each one reads.
+
+`cnn` and `gru` read the image's columns left to right and are trained with CTC (class 10 is the blank),
+so the length of the number is not capped. `seed-cnn` and `seed-gru` are the seed article's baselines:
+fixed 4-digit strings on 64x208 inputs, one 10-way softmax per position.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Callable
+
+import keras
+from keras import layers
+
+from recognizer.preprocess import InputSpec
+
+NUM_CLASSES = 10
+BLANK = 10  # CTC blank index: the last of 11 output classes
+
+
+@dataclass(frozen=True)
+class Architecture:
+    build: Callable[[], keras.Model]
+    spec: InputSpec
+    decoder: str  # "ctc" or "positions"
+    seed_length: int | None = None  # fixed string length of the position models
+
+
+def _conv(x, filters: int, separable: bool = False):
+    conv = layers.SeparableConv2D if separable else layers.Conv2D
+    x = conv(filters, 3, padding="same", use_bias=False)(x)
+    x = layers.BatchNormalization()(x)
+    return layers.Activation("relu")(x)
+
+
+def _column_features(inputs):
+    """Convolutional features of each group of 4 columns: (batch, width / 4, 128)."""
+    x = _conv(inputs, 16)  # 32 x W
+    x = layers.MaxPooling2D(2)(x)  # 16 x W/2
+    x = _conv(x, 32, separable=True)
+    x = _conv(x, 32, separable=True)
+    x = layers.MaxPooling2D(2)(x)  # 8 x W/4
+    x = _conv(x, 64, separable=True)
+    x = _conv(x, 64, separable=True)
+    x = layers.MaxPooling2D((2, 1))(x)  # 4 x W/4
+    x = _conv(x, 96, separable=True)
+    x = layers.MaxPooling2D((4, 1))(x)  # 1 x W/4
+    return layers.Reshape((-1, 96))(x)
+
+
+def build_cnn() -> keras.Model:
+    """Fully convolutional column reader: per-column class scores (logits) for CTC."""
+    inputs = keras.Input((32, None, 1), name="image")
+    x = _column_features(inputs)
+    x = layers.Conv1D(128, 3, padding="same", activation="relu")(x)
+    x = layers.Dropout(0.2)(x)
+    x = layers.Conv1D(96, 3, padding="same", activation="relu")(x)
+    outputs = layers.Dense(NUM_CLASSES + 1, name="logits")(x)
+    return keras.Model(inputs, outputs, name="cnn")
+
+
+def build_gru() -> keras.Model:
+    """Convolutional column features read by a bidirectional GRU: per-column logits for CTC."""
+    inputs = keras.Input((32, None, 1), name="image")
+    x = _column_features(inputs)
+    x = layers.Dropout(0.2)(x)
+    x = layers.Bidirectional(layers.GRU(64, return_sequences=True))(x)
+    outputs = layers.Dense(NUM_CLASSES + 1, name="logits")(x)
+    return keras.Model(inputs, outputs, name="gru")
+
+
+def build_seed_cnn() -> keras.Model:
+    """The seed article's CNN: two conv blocks, Dense(128), four softmax heads of 10."""
+    inputs = keras.Input((64, 208, 1), name="image")
+    x = layers.Conv2D(16, 3, padding="same", activation="relu")(inputs)
+    x = layers.MaxPooling2D(2)(x)
+    x = layers.Dropout(0.2)(x)
+    x = layers.Conv2D(32, 3, padding="same", activation="relu")(x)
+    x = layers.MaxPooling2D(2)(x)
+    x = layers.Dropout(0.2)(x)
+    x = layers.Flatten()(x)
+    x = layers.Dense(128, activation="relu")(x)
+    x = layers.Dropout(0.5)(x)
+    heads = [layers.Dense(NUM_CLASSES, activation="softmax", name=f"digit_{i}")(x) for i in range(4)]
+    outputs = layers.Reshape((4, NUM_CLASSES), name="positions")(layers.Concatenate()(heads))
+    return keras.Model(inputs, outputs, name="seed_cnn")
+
+
+def build_seed_gru() -> keras.Model:
+    """The seed article's GRU: 40 units reading the 64 rows of a 64x208 image, 29,990 parameters."""
+    inputs = keras.Input((64, 208, 1), name="image")
+    x = layers.Reshape((64, 208))(inputs)
+    x = layers.GRU(40, reset_after=False)(x)
+    x = layers.Reshape((4, 10))(x)
+    outputs = layers.Dense(NUM_CLASSES, activation="softmax", name="positions")(x)
+    return keras.Model(inputs, outputs, name="seed_gru")
+
+
+ARCHITECTURES: dict[str, Architecture] = {
+    "cnn": Architecture(build_cnn, InputSpec(32, 256), "ctc"),
+    "gru": Architecture(build_gru, InputSpec(32, 256), "ctc"),
+    "seed-cnn": Architecture(build_seed_cnn, InputSpec(64, 208, fixed_width=True, pad=4), "positions", 4),
+    "seed-gru": Architecture(build_seed_gru, InputSpec(64, 208, fixed_width=True, pad=4), "positions", 4),
+}

@@ -1,0 +1,182 @@
+"""The one preprocessing pipeline: every image, at training and at serving time, goes through `preprocess`.
+
+Steps: gray on white → polarity → ink map relative to a local background estimate (uneven light, shadows) →
+binary ink mask without paper lines, sheet edges and specks → crop to the digits → resize and pad to the
+model's input, white ink on black in [0, 1] (MNIST's look).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import cv2
+import numpy as np
+
+from recognizer.images import MAX_SIDE, ImageSource, to_gray
+
+#: Minimum ink contrast, relative to the local paper brightness, for a pixel to count as ink.
+MIN_CONTRAST = 0.12
+#: Short side at which the background and the layout of the ink are analysed (larger images are pooled).
+ANALYSIS_SIDE = 240
+
+
+@dataclass(frozen=True)
+class InputSpec:
+    """The image a model reads: `height` rows, `width` columns (the minimum width unless `fixed_width`)."""
+
+    height: int = 32
+    width: int = 256
+    fixed_width: bool = False
+    pad: int = 2
+    width_step: int = 64
+
+
+@dataclass
+class Preprocessed:
+    """The model-ready image (float32 (H, W), white ink on black) or None when no ink was found."""
+
+    image: np.ndarray | None
+
+    @property
+    def has_ink(self) -> bool:
+        return self.image is not None
+
+
+def _downscale(gray: np.ndarray) -> np.ndarray:
+    h, w = gray.shape
+    scale = MAX_SIDE / max(h, w)
+    if scale >= 1:
+        return gray
+    return cv2.resize(gray, (max(1, round(w * scale)), max(1, round(h * scale))), interpolation=cv2.INTER_AREA)
+
+
+def _dark_ink_on_light(gray: np.ndarray) -> np.ndarray:
+    """Invert light-on-dark images, judging the background by the border and the median."""
+    border = np.concatenate([gray[0], gray[-1], gray[:, 0], gray[:, -1]])
+    step = max(1, min(gray.shape) // 100)
+    background = 0.5 * (np.median(border) + np.median(gray[::step, ::step]))
+    return 1.0 - gray if background < 0.5 else gray
+
+
+def _pool_factor(shape: tuple[int, ...]) -> int:
+    return max(1, min(shape) // ANALYSIS_SIDE)
+
+
+def _pool(img: np.ndarray, factor: int, reduce: int) -> np.ndarray:
+    """Shrink by an integer factor keeping each block's min (cv2.MORPH_ERODE) or max (cv2.MORPH_DILATE)."""
+    if factor == 1:
+        return img
+    h, w = img.shape
+    pooled = cv2.morphologyEx(img, reduce, np.ones((factor, factor), np.uint8))
+    return np.ascontiguousarray(pooled[factor // 2 : h : factor, factor // 2 : w : factor])
+
+
+def ink_map(gray: np.ndarray) -> np.ndarray:
+    """Ink strength in [0, 1]: darkness relative to a closing (strokes removed) of the image."""
+    h, w = gray.shape
+    factor = _pool_factor(gray.shape)
+    small = _pool(gray, factor, cv2.MORPH_DILATE)  # keeps the paper, drops thin strokes early
+    k = int(np.clip(min(small.shape) // 6, 9, 81)) | 1
+    background = cv2.morphologyEx(small, cv2.MORPH_CLOSE, cv2.getStructuringElement(cv2.MORPH_RECT, (k, k)))
+    if factor > 1:
+        background = cv2.resize(background, (w, h), interpolation=cv2.INTER_LINEAR)
+    return np.clip((background - gray) / np.maximum(background, 0.15), 0.0, 1.0)
+
+
+def _remove_lines(mask: np.ndarray) -> np.ndarray:
+    """Drop long thin straight runs: ruled and squared paper lines, table borders."""
+    h, w = mask.shape
+    thickness_limit = max(2, int(0.03 * min(h, w)))
+    line_pixels = np.zeros(mask.shape, bool)
+    # Horizontal runs at least half the width, thin in height; then the same for vertical runs.
+    for kernel, thickness_stat in (((w // 2, 1), cv2.CC_STAT_HEIGHT), ((1, h // 2), cv2.CC_STAT_WIDTH)):
+        if max(kernel) < 15:
+            continue
+        runs = cv2.morphologyEx(mask, cv2.MORPH_OPEN, cv2.getStructuringElement(cv2.MORPH_RECT, kernel))
+        n, labels, stats, _ = cv2.connectedComponentsWithStats(runs, connectivity=8)
+        thin = stats[:, thickness_stat] <= thickness_limit
+        thin[0] = False
+        line_pixels |= thin[labels]
+    if not line_pixels.any():
+        return mask
+    # Widen by one pixel so anti-aliased line edges go too.
+    line_pixels = cv2.dilate(line_pixels.astype(np.uint8), np.ones((3, 3), np.uint8)).astype(bool)
+    return np.where(line_pixels, 0, mask).astype(np.uint8)
+
+
+def digit_mask(ink: np.ndarray) -> np.ndarray:
+    """Binary mask (uint8 0/1) of the components that look like the digits of one number.
+
+    The layout is analysed on a max-pooled copy of large images; the mask keeps full resolution.
+    """
+    factor = _pool_factor(ink.shape)
+    ink8 = (ink * 255).astype(np.uint8)
+    otsu, _ = cv2.threshold(ink8[::factor, ::factor], 0, 255, cv2.THRESH_BINARY + cv2.THRESH_OTSU)
+    full = (ink > max(otsu / 255.0 * 0.8, MIN_CONTRAST)).astype(np.uint8)
+    if factor == 1:
+        return _number_components(full)
+    layout = cv2.resize(_number_components(_pool(full, factor, cv2.MORPH_DILATE)), full.shape[::-1],
+                        interpolation=cv2.INTER_NEAREST)
+    return full & cv2.dilate(layout, np.ones((factor + 1, factor + 1), np.uint8))
+
+
+def _number_components(mask: np.ndarray) -> np.ndarray:
+    """Keep the connected components of a binary mask that form one number."""
+    h, w = mask.shape
+    mask = _remove_lines(mask)
+    n, labels, stats, _ = cv2.connectedComponentsWithStats(mask, connectivity=8)
+    if n <= 1:
+        return np.zeros_like(mask)
+    x, y, bw, bh, area = (stats[1:, i] for i in range(5))
+    touches_border = (x == 0) | (y == 0) | (x + bw == w) | (y + bh == h)
+    frame_like = touches_border & ((bw >= 0.9 * w) | (bh >= 0.9 * h))
+    min_area = max(4, 0.04 * area[~frame_like].max(initial=0), 2e-5 * h * w)
+    keep = ~frame_like & (area >= min_area) & (bh >= 3)
+    if not keep.any():
+        return np.zeros_like(mask)
+    tall = keep & (bh >= 0.35 * bh[keep].max())
+    # The number's box: tall components, then every kept piece overlapping it (broken strokes).
+    x0, y0 = x[tall].min(), y[tall].min()
+    x1, y1 = (x + bw)[tall].max(), (y + bh)[tall].max()
+    inside = keep & (x < x1) & (x + bw > x0) & (y < y1) & (y + bh > y0)
+    lookup = np.concatenate([[False], inside])
+    return lookup[labels].astype(np.uint8)
+
+
+def _fit(crop: np.ndarray, spec: InputSpec) -> np.ndarray:
+    """Resize the crop to the model's height (keeping aspect) and pad it into the model's input."""
+    ch, cw = crop.shape
+    inner_h = spec.height - 2 * spec.pad
+    scale = inner_h / ch
+    if spec.fixed_width:
+        scale = min(scale, (spec.width - 2 * spec.pad) / cw)
+    new_w = max(1, round(cw * scale))
+    new_h = max(1, round(ch * scale))
+    interpolation = cv2.INTER_AREA if scale < 1 else cv2.INTER_LINEAR
+    resized = cv2.resize(crop, (new_w, new_h), interpolation=interpolation)
+    if spec.fixed_width:
+        width = spec.width
+    else:
+        width = max(spec.width, -(-(new_w + 2 * spec.pad) // spec.width_step) * spec.width_step)
+    out = np.zeros((spec.height, width), np.float32)
+    top = (spec.height - new_h) // 2
+    left = (width - new_w) // 2 if spec.fixed_width else spec.pad
+    out[top : top + new_h, left : left + new_w] = resized
+    return out
+
+
+def preprocess(source: ImageSource, spec: InputSpec = InputSpec()) -> Preprocessed:
+    """Run the whole pipeline on one image; `Preprocessed.image` is None when the image holds no ink."""
+    gray = _dark_ink_on_light(_downscale(to_gray(source)))
+    ink = ink_map(gray)
+    mask = digit_mask(ink)
+    x0, y0, bw, bh = cv2.boundingRect(mask)
+    if bw == 0:
+        return Preprocessed(None)
+    y1, x1 = y0 + bh, x0 + bw
+    # Keep the soft ink values inside a slightly grown mask, so stroke edges stay anti-aliased.
+    mask = mask[y0:y1, x0:x1]
+    crop = ink[y0:y1, x0:x1] * cv2.dilate(mask, np.ones((3, 3), np.uint8))
+    strength = np.percentile(crop[mask > 0], 90)
+    crop = np.clip(crop / max(strength, 1e-3), 0.0, 1.0).astype(np.float32)
+    return Preprocessed(_fit(crop, spec))

@@ -1,0 +1,46 @@
+import os
+import sys
+from pathlib import Path
+
+import cv2
+import numpy as np
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from training.mnist import Split  # noqa: E402
+
+
+def draw_number(text: str, height: int = 80, thickness: int = 6, ink: int = 0, paper: int = 255) -> np.ndarray:
+    """A gray image of `text` drawn with OpenCV's script font (dark ink on light paper by default)."""
+    scale = height / 30
+    (w, h), _ = cv2.getTextSize(text, cv2.FONT_HERSHEY_SIMPLEX, scale, thickness)
+    img = np.full((h + 2 * height // 2, w + height), paper, np.uint8)
+    cv2.putText(img, text, (height // 2, h + height // 2 - 4), cv2.FONT_HERSHEY_SIMPLEX, scale, ink, thickness,
+                cv2.LINE_AA)
+    return img
+
+
+@pytest.fixture(scope="session")
+def tiny_split() -> Split:
+    """A made-up MNIST-like split: 20 font-drawn 28x28 glyphs of each digit, white on black."""
+    rng = np.random.default_rng(0)
+    images, labels = [], []
+    for digit in range(10):
+        for _ in range(20):
+            glyph = np.zeros((28, 28), np.uint8)
+            cv2.putText(glyph, str(digit), (int(rng.integers(4, 9)), int(rng.integers(21, 25))),
+                        cv2.FONT_HERSHEY_SIMPLEX, 0.8, 255, int(rng.integers(2, 4)), cv2.LINE_AA)
+            images.append(glyph)
+            labels.append(digit)
+    return Split(np.array(images), np.array(labels, np.uint8))
+
+
+@pytest.fixture(scope="session")
+def mnist_path() -> str:
+    """The real MNIST file (for tests of the shipped models on handwriting); skipped where absent."""
+    path = os.environ.get("MNIST_NPZ") or str(ROOT.parent / "shared" / "datasets" / "mnist.npz")
+    if not Path(path).is_file():
+        pytest.skip("MNIST file not available (set MNIST_NPZ)")
+    return path

@@ -1,0 +1,38 @@
+import json
+import subprocess
+import sys
+
+import cv2
+
+from tests.conftest import ROOT, draw_number
+
+
+def run_cli(*args: str) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, "-m", "recognizer", *args], cwd=ROOT, capture_output=True, text=True,
+                          timeout=120)
+
+
+def test_json_lines_and_a_file_that_is_not_an_image(tmp_path):
+    number, blank, text = tmp_path / "number.png", tmp_path / "blank.png", tmp_path / "notes.png"
+    cv2.imwrite(str(number), draw_number("305"))
+    cv2.imwrite(str(blank), draw_number(" ", height=60))
+    text.write_text("this is not an image")
+    result = run_cli("predict", str(number), str(text), str(blank), "--model", "gru", "--json")
+    assert result.returncode == 1
+    lines = [json.loads(line) for line in result.stdout.splitlines()]
+    assert [line["path"] for line in lines] == [str(number), str(blank)]
+    for line in lines:
+        assert set(line) == {"path", "digits", "confidence", "probabilities"}
+        assert len(line["probabilities"]) == len(line["digits"])
+        assert all(len(row) == 10 for row in line["probabilities"])
+    assert lines[1]["digits"] == ""
+    assert str(text) in result.stderr and "not a readable image" in result.stderr
+    assert "Traceback" not in result.stderr
+
+
+def test_plain_output_and_success_exit(tmp_path):
+    blank = tmp_path / "blank.png"
+    cv2.imwrite(str(blank), draw_number(" ", height=60))
+    result = run_cli("predict", str(blank))
+    assert result.returncode == 0
+    assert result.stdout.strip().split("\t")[:2] == [str(blank), "no digits"]

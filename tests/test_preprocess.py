@@ -1,0 +1,110 @@
+import cv2
+import numpy as np
+import pytest
+from PIL import Image
+
+from recognizer.images import to_gray
+from recognizer.preprocess import InputSpec, preprocess
+from tests.conftest import draw_number
+
+
+def ink_columns(image: np.ndarray) -> int:
+    return int((image.max(axis=0) > 0.5).sum())
+
+
+def test_dark_and_light_ink_give_the_same_input():
+    dark = preprocess(draw_number("472")).image
+    light = preprocess(draw_number("472", ink=255, paper=0)).image
+    assert dark.shape == (32, 256)
+    assert np.abs(dark - light).mean() < 0.02
+    assert dark.max() == pytest.approx(1.0)
+
+
+def test_output_is_white_ink_on_black_cropped_to_the_digits():
+    image = preprocess(draw_number("5")).image
+    assert image[0].max() == 0 and image[-1].max() == 0  # padding rows
+    assert image[2:30].max(axis=1).min() > 0.2  # the digit spans the full inner height
+    assert (image > 0.5).mean() < 0.15  # black background
+
+
+def test_transparent_canvas_with_black_rgb_under_alpha():
+    gray = draw_number("38")
+    rgba = np.zeros(gray.shape + (4,), np.uint8)  # RGB black everywhere, strokes only in alpha
+    rgba[..., 3] = 255 - gray
+    from_rgba = preprocess(rgba).image
+    assert from_rgba is not None
+    assert np.abs(from_rgba - preprocess(gray).image).mean() < 0.02
+
+
+def test_16_bit_and_float_images():
+    gray = draw_number("90")
+    as16 = gray.astype(np.uint16) * 257
+    assert np.abs(preprocess(as16).image - preprocess(gray).image).mean() < 0.01
+    assert np.abs(preprocess(gray / 255.0).image - preprocess(gray).image).mean() < 0.01
+    png16 = Image.fromarray(as16)
+    assert to_gray(png16).max() == pytest.approx(1.0)
+
+
+def test_blank_images_have_no_ink():
+    assert preprocess(np.full((300, 500), 255, np.uint8)).image is None
+    assert preprocess(np.zeros((300, 500, 4), np.uint8)).image is None  # empty transparent canvas
+    noisy = np.clip(np.random.default_rng(0).normal(220, 4, (480, 640)), 0, 255).astype(np.uint8)
+    assert preprocess(noisy).image is None
+
+
+def test_tiny_and_huge_images():
+    assert preprocess(np.zeros((1, 1), np.uint8)).image is None
+    huge = np.full((6000, 6000), 255, np.uint8)
+    number = cv2.resize(draw_number("12", height=40), None, fx=25, fy=25, interpolation=cv2.INTER_NEAREST)
+    huge[1000 : 1000 + number.shape[0], 500 : 500 + number.shape[1]] = number
+    image = preprocess(huge).image
+    assert image is not None and image.shape[0] == 32
+
+
+def test_ruled_paper_lines_are_removed():
+    page = np.full((480, 640), 235, np.uint8)
+    page[::40] = 150  # ruled lines across the whole sheet
+    page[:, 60] = 170  # a margin line
+    assert preprocess(page).image is None
+    number = draw_number("274", height=90)
+    h, w = number.shape
+    page[150 : 150 + h, 120 : 120 + w] = np.minimum(page[150 : 150 + h, 120 : 120 + w], number)
+    with_lines = preprocess(page).image
+    clean = preprocess(number).image
+    assert abs(ink_columns(with_lines) - ink_columns(clean)) <= 8
+
+
+def test_uneven_light_and_shadow():
+    number = draw_number("61", height=90).astype(np.float32)
+    light = np.linspace(1.0, 0.45, number.shape[1])[None, :]
+    shadowed = (number * light).astype(np.uint8)
+    image = preprocess(shadowed).image
+    assert image is not None
+    assert abs(ink_columns(image) - ink_columns(preprocess(number.astype(np.uint8)).image)) <= 6
+
+
+def test_fixed_width_spec_fits_long_strings():
+    spec = InputSpec(64, 208, fixed_width=True, pad=4)
+    image = preprocess(draw_number("123456789012"), spec).image
+    assert image.shape == (64, 208)
+
+
+def test_long_numbers_widen_the_input():
+    image = preprocess(draw_number("1234567890123456")).image
+    assert image.shape[0] == 32 and image.shape[1] > 256 and image.shape[1] % 64 == 0
+
+
+@pytest.mark.parametrize("bad", [np.zeros(10), np.zeros((2, 3, 4, 5)), np.zeros((10, 10, 5)),
+                                 np.full((10, 10), np.nan), np.zeros((0, 10)), np.array([["a"]])])
+def test_unusable_arrays_raise_value_error(bad):
+    with pytest.raises(ValueError):
+        preprocess(bad)
+
+
+def test_non_image_bytes_and_missing_file(tmp_path):
+    fake = tmp_path / "fake.png"
+    fake.write_text("not an image")
+    with pytest.raises(ValueError, match="not a readable image"):
+        preprocess(fake)
+    with pytest.raises(ValueError, match="no such file"):
+        preprocess(tmp_path / "missing.png")

@@ -1,0 +1,81 @@
+"""The shipped models, loaded once, on images the tests make."""
+
+import numpy as np
+import pytest
+
+from recognizer.inference import SHIPPED, Recognizer
+from training.mnist import load_mnist
+from training.synth import StringSynth, SynthConfig
+
+
+@pytest.fixture(scope="module", params=SHIPPED)
+def recognizer(request) -> Recognizer:
+    return Recognizer.load(request.param)
+
+
+@pytest.fixture(scope="module")
+def handwritten(mnist_path):
+    """Clean scans of strings of MNIST test digits, for a given length range."""
+    test = load_mnist(mnist_path)["test"]
+
+    def make(count: int, min_len: int, max_len: int, seed: int) -> list[tuple[np.ndarray, str]]:
+        synth = StringSynth(test, SynthConfig(min_len=min_len, max_len=max_len, negative_rate=0.0, printed_rate=0.0,
+                                              elastic_rate=0.0, max_rotation=5.0))
+        rng = np.random.default_rng(seed)
+        items = []
+        for _ in range(count):
+            ink, label = synth.ink_string(rng)
+            items.append((synth.render(rng, ink, "scan"), label))
+        return items
+
+    return make
+
+
+def test_reads_handwritten_strings(recognizer, handwritten):
+    items = handwritten(40, 1, 8, seed=11)
+    predictions = recognizer.predict_batch([image for image, _ in items])
+    right = sum(p.digits == label for p, (_, label) in zip(predictions, items))
+    assert right >= 36, [(p.digits, label) for p, (_, label) in zip(predictions, items)]
+
+
+def test_reads_12_to_16_digit_strings(recognizer, handwritten):
+    items = handwritten(10, 12, 16, seed=12)
+    readings = [recognizer.predict(image).digits for image, _ in items]
+    right = sum(r == label for r, (_, label) in zip(readings, items))
+    assert right >= 7, list(zip(readings, [label for _, label in items]))
+
+
+def test_prediction_fields(recognizer, handwritten):
+    image, label = handwritten(1, 5, 5, seed=13)[0]
+    prediction = recognizer.predict(image)
+    assert len(prediction.digits) == prediction.probabilities.shape[0]
+    assert prediction.probabilities.shape[1] == 10
+    np.testing.assert_allclose(prediction.probabilities.sum(axis=1), 1.0, atol=1e-6)
+    assert 0.0 <= prediction.confidence <= 1.0
+    assert prediction.image.shape[0] == 32
+    assert set(prediction.to_dict()) == {"digits", "confidence", "probabilities"}
+
+
+def test_batch_equals_single(recognizer, handwritten):
+    items = handwritten(4, 1, 8, seed=14)
+    batch = recognizer.predict_batch([image for image, _ in items])
+    for (image, _), together in zip(items, batch):
+        alone = recognizer.predict(image)
+        assert alone.digits == together.digits
+        assert alone.confidence == pytest.approx(together.confidence, abs=1e-4)
+
+
+def test_blank_canvas_reads_no_digits_without_the_model(recognizer):
+    prediction = recognizer.predict(np.zeros((200, 600, 4), np.uint8))
+    assert prediction.digits == "" and prediction.image is None and prediction.probabilities.shape == (0, 10)
+
+
+def test_missing_and_corrupt_weights(tmp_path):
+    with pytest.raises(FileNotFoundError, match="python -m training.train --model gru"):
+        Recognizer.load("gru", tmp_path / "nope.keras")
+    corrupt = tmp_path / "cnn.keras"
+    corrupt.write_bytes(b"not a keras file")
+    with pytest.raises(ValueError, match="could not be loaded"):
+        Recognizer.load("cnn", corrupt)
+    with pytest.raises(ValueError, match="unknown model"):
+        Recognizer.load("transformer")

@@ -1,0 +1,1 @@
+"""Data synthesis, training and evaluation of the digit-string readers."""

@@ -1,0 +1,228 @@
+"""Evaluate models on image sets built with a fixed seed from the MNIST test split.
+
+    python -m training.evaluate --model cnn gru --mnist ../shared/datasets/mnist.npz
+
+Writes <out>/<model>-eval.md, <model>-eval.json and <model>-confusion.png per model.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+from tqdm import tqdm
+
+from recognizer.inference import WEIGHTS_DIR, Recognizer
+from training.mnist import load_mnist
+from training.synth import NO_DIGIT_KINDS, StringSynth, SynthConfig, no_digit_image
+
+log = logging.getLogger(__name__)
+
+COVERAGES = (1.0, 0.98, 0.95, 0.9, 0.8)
+
+
+@dataclass(frozen=True)
+class EvalSet:
+    name: str
+    style: str  # a synth style, or "no-digits"
+    count: int
+    min_len: int = 1
+    max_len: int = 8
+
+
+EVAL_SETS = (
+    EvalSet("mnist-strings", "scan", 10_000),
+    EvalSet("four-digit", "scan", 2_000, 4, 4),
+    EvalSet("canvas", "canvas", 1_000),
+    EvalSet("paper", "paper", 1_000),
+    EvalSet("webcam", "webcam", 1_000),
+    EvalSet("light-on-dark", "board", 500),
+    EvalSet("long-12-16", "scan", 300, 12, 16),
+    EvalSet("no-digits", "no-digits", 400),
+)
+
+
+def build_set(synth_split, spec: EvalSet, seed: int, scale: float = 1.0) -> list[tuple[np.ndarray, str]]:
+    """(image, label) pairs of one evaluation set, the same for every run with the same seed."""
+    rng = np.random.default_rng([seed, EVAL_SETS.index(spec)])
+    count = max(1, int(spec.count * scale))
+    if spec.style == "no-digits":
+        synth = StringSynth(synth_split)
+        return [(no_digit_image(rng, synth, NO_DIGIT_KINDS[i % len(NO_DIGIT_KINDS)]), "") for i in range(count)]
+    synth = StringSynth(synth_split, SynthConfig(min_len=spec.min_len, max_len=spec.max_len, negative_rate=0.0,
+                                                 printed_rate=0.0))
+    items = []
+    for _ in range(count):
+        ink, label = synth.ink_string(rng)
+        items.append((synth.render(rng, ink, spec.style), label))
+    return items
+
+
+def edit_distance(a: str, b: str) -> int:
+    row = list(range(len(b) + 1))
+    for i, ca in enumerate(a, 1):
+        prev, row[0] = row[0], i
+        for j, cb in enumerate(b, 1):
+            prev, row[j] = row[j], min(row[j] + 1, row[j - 1] + 1, prev + (ca != cb))
+    return row[-1]
+
+
+def score(labels: list[str], readings: list[str], confidences: np.ndarray) -> dict:
+    """Whole-string accuracy, per-digit accuracy (1 - character error rate), accuracy by length and coverage."""
+    right = np.array([a == b for a, b in zip(labels, readings)])
+    errors = sum(edit_distance(a, b) for a, b in zip(labels, readings))
+    chars = sum(len(a) for a in labels)
+    by_length = {}
+    for length in sorted({len(a) for a in labels}):
+        rows = [i for i, a in enumerate(labels) if len(a) == length]
+        by_length[length] = float(right[rows].mean())
+    order = np.argsort(-confidences, kind="stable")
+    coverage = {}
+    for share in COVERAGES:
+        kept = order[: max(1, int(round(share * len(order))))]
+        coverage[f"{share:.2f}"] = {"accuracy": float(right[kept].mean()),
+                                    "threshold": float(confidences[kept].min())}
+    return {
+        "count": len(labels),
+        "string_accuracy": float(right.mean()),
+        "digit_accuracy": float(1 - errors / chars) if chars else None,
+        "cer": float(errors / chars) if chars else None,
+        "by_length": by_length,
+        "coverage": coverage,
+    }
+
+
+def confusion(labels: list[str], readings: list[str]) -> np.ndarray:
+    """10x10 counts (true, read) over positions of readings with the right length."""
+    matrix = np.zeros((10, 10), int)
+    for a, b in zip(labels, readings):
+        if len(a) == len(b):
+            for ca, cb in zip(a, b):
+                matrix[int(ca), int(cb)] += 1
+    return matrix
+
+
+def plot_confusion(matrix: np.ndarray, path: Path, title: str) -> None:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    fig, ax = plt.subplots(figsize=(5.5, 5))
+    shown = np.log10(1 + matrix)
+    ax.imshow(shown, cmap="Blues")
+    for (i, j), count in np.ndenumerate(matrix):
+        if count:
+            ax.text(j, i, str(count), ha="center", va="center", fontsize=6,
+                    color="white" if shown[i, j] > shown.max() / 2 else "black")
+    ax.set(xticks=range(10), yticks=range(10), xlabel="read", ylabel="true", title=title)
+    fig.tight_layout()
+    fig.savefig(path, dpi=110)
+    plt.close(fig)
+
+
+def latency(recognizer: Recognizer, photo: np.ndarray, repeats: int = 200) -> dict:
+    """Median milliseconds of one compiled model call, and of a whole read of a 640x480 photo."""
+    x = recognizer.predict(photo).image
+    batch = x[None, :, :, None].astype(np.float32)
+    recognizer._call(batch)
+    model_ms, e2e_ms = [], []
+    for _ in range(repeats):
+        start = time.perf_counter()
+        recognizer._call(batch)
+        model_ms.append(1000 * (time.perf_counter() - start))
+    for _ in range(repeats // 2):
+        start = time.perf_counter()
+        recognizer.predict(photo)
+        e2e_ms.append(1000 * (time.perf_counter() - start))
+    return {"model_call_ms": float(np.median(model_ms)), "photo_640x480_ms": float(np.median(e2e_ms))}
+
+
+def evaluate(recognizer: Recognizer, sets: dict[str, list[tuple[np.ndarray, str]]], photo: np.ndarray) -> dict:
+    report = {"model": recognizer.name, "sets": {}, "latency": latency(recognizer, photo)}
+    for name, items in sets.items():
+        labels, readings, confidences = [], [], []
+        for start in tqdm(range(0, len(items), 64), desc=f"{recognizer.name} {name}", leave=False):
+            chunk = items[start : start + 64]
+            for (_, label), prediction in zip(chunk, recognizer.predict_batch([img for img, _ in chunk])):
+                labels.append(label)
+                readings.append(prediction.digits)
+                confidences.append(prediction.confidence)
+        result = score(labels, readings, np.asarray(confidences))
+        if name == "no-digits":
+            result = {"count": len(labels), "no_digits_rate": result["string_accuracy"]}
+        else:
+            result["confusion"] = confusion(labels, readings).tolist()
+        report["sets"][name] = result
+    return report
+
+
+def to_markdown(report: dict) -> str:
+    lines = [f"# Evaluation of `{report['model']}`", "",
+             "Image sets synthesised with a fixed seed from the **MNIST test split** "
+             "(`python -m training.evaluate`).", "",
+             "| set | images | whole-string | per digit (1 - CER) | no-digits answered |", "|---|---|---|---|---|"]
+    for name, r in report["sets"].items():
+        if "no_digits_rate" in r:
+            lines.append(f"| {name} | {r['count']} | | | {100 * r['no_digits_rate']:.1f} % |")
+        else:
+            lines.append(f"| {name} | {r['count']} | {100 * r['string_accuracy']:.2f} % | "
+                         f"{100 * r['digit_accuracy']:.2f} % | |")
+    main = report["sets"].get("mnist-strings")
+    if main:
+        lines += ["", "## mnist-strings by length", "", "| length | " + " | ".join(map(str, main["by_length"])) + " |",
+                  "|---" * (len(main["by_length"]) + 1) + "|",
+                  "| whole-string | " + " | ".join(f"{100 * v:.1f} %" for v in main["by_length"].values()) + " |",
+                  "", "## Accuracy vs coverage (mnist-strings; the least confident answers refused)", "",
+                  "| answered | accuracy | confidence threshold |", "|---|---|---|"]
+        lines += [f"| {100 * float(k):.0f} % | {100 * v['accuracy']:.2f} % | {v['threshold']:.3f} |"
+                  for k, v in main["coverage"].items()]
+    lat = report["latency"]
+    lines += ["", f"Latency on this CPU: model call {lat['model_call_ms']:.2f} ms median per image; "
+              f"a whole 640x480 photo read {lat['photo_640x480_ms']:.2f} ms median.", ""]
+    return "\n".join(lines)
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--model", nargs="+", default=["cnn", "gru"])
+    parser.add_argument("--weights", nargs="*", help="a .keras file per --model (default: the shipped weights)")
+    parser.add_argument("--mnist", help="local mnist.npz (else $MNIST_NPZ, else Keras' download)")
+    parser.add_argument("--seed", type=int, default=2024)
+    parser.add_argument("--scale", type=float, default=1.0, help="fraction of each set's size (quick runs)")
+    parser.add_argument("--out", default=str(WEIGHTS_DIR))
+    args = parser.parse_args(argv)
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
+    test = load_mnist(args.mnist)["test"]
+    sets = {spec.name: build_set(test, spec, args.seed, args.scale) for spec in tqdm(EVAL_SETS, desc="building sets")}
+    photo = _photo_640x480(test, args.seed)
+    out = Path(args.out)
+    out.mkdir(parents=True, exist_ok=True)
+    for i, name in enumerate(args.model):
+        recognizer = Recognizer.load(name, args.weights[i] if args.weights else None)
+        report = evaluate(recognizer, sets, photo)
+        (out / f"{name}-eval.json").write_text(json.dumps(report, indent=2))
+        (out / f"{name}-eval.md").write_text(to_markdown(report))
+        if "mnist-strings" in report["sets"]:
+            plot_confusion(np.array(report["sets"]["mnist-strings"]["confusion"]), out / f"{name}-confusion.png",
+                           f"{name}: mnist-strings")
+        log.info("%s: %s", name, {k: v.get("string_accuracy", v.get("no_digits_rate")) for k, v in report["sets"].items()})
+
+
+def _photo_640x480(split, seed: int) -> np.ndarray:
+    """A webcam-sized photo of a 6-digit number on paper, for timing whole reads."""
+    import cv2
+
+    rng = np.random.default_rng(seed)
+    synth = StringSynth(split, SynthConfig(min_len=6, max_len=6, negative_rate=0.0, printed_rate=0.0))
+    ink, _ = synth.ink_string(rng)
+    return cv2.resize(synth.render(rng, ink, "paper"), (640, 480))
+
+
+if __name__ == "__main__":
+    main()

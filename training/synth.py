@@ -1,0 +1,251 @@
+"""Synthesise images of handwritten digit strings from MNIST digits, rendered as users bring them.
+
+A string is composed from augmented MNIST glyphs (rotation, scale, shear, elastic distortion, stroke
+thickness) placed side by side without collisions, then rendered in one style: a clean scan, a browser
+canvas (RGBA), a pen on photographed paper, a webcam frame, or light ink on a dark board.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import cv2
+import numpy as np
+
+from training.mnist import Split
+
+STYLES = ("scan", "canvas", "paper", "webcam", "board")
+# Letters that do not look like digits, for "no digits" samples.
+NON_DIGIT_LETTERS = "ACEFHKMNPRTUVWXYacefhkmnprtuvwxy"
+HERSHEY_FONTS = (
+    cv2.FONT_HERSHEY_SIMPLEX, cv2.FONT_HERSHEY_DUPLEX, cv2.FONT_HERSHEY_COMPLEX, cv2.FONT_HERSHEY_TRIPLEX,
+    cv2.FONT_HERSHEY_SCRIPT_SIMPLEX, cv2.FONT_HERSHEY_PLAIN,
+)
+
+
+@dataclass(frozen=True)
+class SynthConfig:
+    """What varies between synthetic strings."""
+
+    min_len: int = 1
+    max_len: int = 8
+    max_rotation: float = 15.0  # degrees for most glyphs; up to 45 is supported
+    wide_rotation_rate: float = 0.05  # share of glyphs rotated up to ±45°
+    elastic_rate: float = 0.5
+    printed_rate: float = 0.06  # strings written in a font instead of MNIST glyphs
+    negative_rate: float = 0.04  # images of letters, labelled "" (no digits)
+    style_weights: tuple[float, ...] = (0.2, 0.25, 0.3, 0.15, 0.1)  # in the order of STYLES
+    fixed_len: int | None = None  # the seed baselines read exactly 4 digits
+
+
+class StringSynth:
+    """Makes (image, label) pairs; `label` is the digit string ("" for images without digits)."""
+
+    def __init__(self, split: Split, config: SynthConfig = SynthConfig()):
+        self.images = split.images
+        self.by_class = [np.flatnonzero(split.labels == d) for d in range(10)]
+        self.config = config
+
+    # --- glyphs ---------------------------------------------------------------------------------
+    def _mnist_glyph(self, rng: np.random.Generator, digit: int) -> np.ndarray:
+        glyph = self.images[rng.choice(self.by_class[digit])]
+        cfg = self.config
+        glyph = cv2.copyMakeBorder(glyph, 8, 8, 8, 8, cv2.BORDER_CONSTANT, value=0)
+        if rng.random() < cfg.elastic_rate:
+            glyph = _elastic(rng, glyph, alpha=rng.uniform(1.0, 2.5), sigma=4.0)
+        limit = 45.0 if rng.random() < cfg.wide_rotation_rate else cfg.max_rotation
+        angle = rng.uniform(-limit, limit)
+        matrix = cv2.getRotationMatrix2D((22, 22), angle, rng.uniform(0.8, 1.15))
+        matrix[0, 1] += rng.uniform(-0.25, 0.25)  # shear: slanted writing
+        glyph = cv2.warpAffine(glyph, matrix, (44, 44), flags=cv2.INTER_LINEAR)
+        thickness = rng.choice(4, p=[0.55, 0.25, 0.12, 0.08])
+        if thickness:
+            glyph = cv2.dilate(glyph, np.ones((thickness + 1, thickness + 1), np.uint8))
+        return glyph
+
+    @staticmethod
+    def _font_glyph(rng: np.random.Generator, char: str, font: int, thickness: int) -> np.ndarray:
+        canvas = np.zeros((60, 60), np.uint8)
+        cv2.putText(canvas, char, (8, 45), font, 1.3, 255, thickness, cv2.LINE_AA)
+        return canvas
+
+    # --- composition ----------------------------------------------------------------------------
+    def compose(self, rng: np.random.Generator, glyphs: list[np.ndarray]) -> np.ndarray:
+        """Place cropped glyphs left to right at a common height, with random gaps and no overlapping ink."""
+        return self.compose_with_boxes(rng, glyphs)[0]
+
+    def compose_with_boxes(self, rng: np.random.Generator, glyphs: list[np.ndarray]
+                           ) -> tuple[np.ndarray, list[tuple[int, int, np.ndarray]]]:
+        """`compose`, also returning each glyph's (x, y, resized ink) before the final crop."""
+        crops = [_crop(g) for g in glyphs]
+        target = rng.uniform(24, 30)
+        ref = max(c.shape[0] for c in crops)
+        crops = [cv2.resize(c, (max(1, round(c.shape[1] * target / ref)), max(1, round(c.shape[0] * target / ref))),
+                            interpolation=cv2.INTER_AREA) for c in crops]
+        height = int(max(c.shape[0] for c in crops) + 16)
+        canvas = np.zeros((height, sum(c.shape[1] for c in crops) + 30 * len(crops) + 8), np.uint8)
+        x, placed = 4, []
+        spacing = rng.choice(["tight", "normal", "wide"], p=[0.25, 0.6, 0.15])
+        for i, crop in enumerate(crops):
+            ch, cw = crop.shape
+            y = int(np.clip((height - ch) / 2 + rng.normal(0, 2.0), 0, height - ch))
+            if i:
+                gap = {"tight": rng.integers(-4, 2), "normal": rng.integers(1, 8), "wide": rng.integers(8, 22)}[spacing]
+                x = max(4, x + gap)
+                while np.any((canvas[y : y + ch, x : x + cw] > 40) & (crop > 40)):
+                    x += 1
+            region = canvas[y : y + ch, x : x + cw]
+            np.maximum(region, crop, out=region)
+            placed.append((x, y, crop))
+            x += cw
+        return _crop(canvas), placed
+
+    def ink_string(self, rng: np.random.Generator, label: str | None = None) -> tuple[np.ndarray, str]:
+        """White-on-black ink of one string and its label (drawn at random when `label` is None)."""
+        cfg = self.config
+        if label is None and rng.random() < cfg.negative_rate:
+            text = "".join(rng.choice(list(NON_DIGIT_LETTERS), size=rng.integers(1, 6)))
+            font = int(rng.choice(HERSHEY_FONTS))
+            return self.compose(rng, [self._font_glyph(rng, c, font, int(rng.integers(1, 4))) for c in text]), ""
+        if label is None:
+            length = cfg.fixed_len or int(rng.integers(cfg.min_len, cfg.max_len + 1))
+            label = "".join(str(d) for d in rng.integers(0, 10, size=length))
+        if rng.random() < cfg.printed_rate:
+            font = int(rng.choice(HERSHEY_FONTS))
+            glyphs = [self._font_glyph(rng, c, font, int(rng.integers(1, 4))) for c in label]
+        else:
+            glyphs = [self._mnist_glyph(rng, int(c)) for c in label]
+        return self.compose(rng, glyphs), label
+
+    # --- rendering ------------------------------------------------------------------------------
+    def render(self, rng: np.random.Generator, ink: np.ndarray, style: str) -> np.ndarray:
+        """Render white-on-black ink as an image of the given style (uint8 gray, RGB or RGBA)."""
+        ink = ink.astype(np.float32) / 255.0
+        if style == "scan":
+            img = _place(rng, ink, scale=rng.uniform(0.8, 2.0), margin=rng.uniform(0.05, 0.6))
+            return _u8(img if rng.random() < 0.3 else 1.0 - img)
+        if style == "canvas":
+            img = _place(rng, ink, scale=rng.uniform(1.5, 4.0), margin=rng.uniform(0.2, 2.5))
+            brush = int(rng.integers(0, 5))
+            if brush:
+                img = cv2.dilate(img, cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (brush + 1, brush + 1)))
+            img = cv2.GaussianBlur(img, (3, 3), 0.7)
+            rgba = np.zeros(img.shape + (4,), np.float32)
+            if rng.random() < 0.5:  # transparent canvas: black RGB everywhere, ink in alpha
+                rgba[..., 3] = img
+            else:
+                rgba[..., :3] = (1.0 - img)[..., None]
+                rgba[..., 3] = 1.0
+            return _u8(rgba)
+        if style == "board":
+            img = _place(rng, ink, scale=rng.uniform(1.0, 2.5), margin=rng.uniform(0.1, 1.0))
+            dark, light = rng.uniform(0.0, 0.35), rng.uniform(0.6, 1.0)
+            img = dark + (light - dark) * img + rng.normal(0, rng.uniform(0.0, 0.05), img.shape)
+            return _u8(img)
+        return _photo(rng, ink, webcam=style == "webcam")
+
+    def sample(self, rng: np.random.Generator) -> tuple[np.ndarray, str]:
+        ink, label = self.ink_string(rng)
+        style = STYLES[rng.choice(len(STYLES), p=np.asarray(self.config.style_weights) / sum(self.config.style_weights))]
+        return self.render(rng, ink, style), label
+
+
+def _crop(img: np.ndarray) -> np.ndarray:
+    ys, xs = np.nonzero(img > 30)
+    if len(ys) == 0:
+        return img
+    return img[ys.min() : ys.max() + 1, xs.min() : xs.max() + 1]
+
+
+def _elastic(rng: np.random.Generator, img: np.ndarray, alpha: float, sigma: float) -> np.ndarray:
+    h, w = img.shape
+    dx = cv2.GaussianBlur(rng.uniform(-1, 1, (h, w)).astype(np.float32), (0, 0), sigma) * alpha * sigma
+    dy = cv2.GaussianBlur(rng.uniform(-1, 1, (h, w)).astype(np.float32), (0, 0), sigma) * alpha * sigma
+    gx, gy = np.meshgrid(np.arange(w, dtype=np.float32), np.arange(h, dtype=np.float32))
+    return cv2.remap(img, gx + dx, gy + dy, cv2.INTER_LINEAR, borderValue=0)
+
+
+def _place(rng: np.random.Generator, ink: np.ndarray, scale: float, margin: float) -> np.ndarray:
+    """Scale the ink and surround it with margins (a fraction of its height, random per side)."""
+    h, w = ink.shape
+    img = cv2.resize(ink, (max(1, round(w * scale)), max(1, round(h * scale))), interpolation=cv2.INTER_LINEAR)
+    m = [int(img.shape[0] * margin * rng.uniform(0.2, 1.0)) + 2 for _ in range(4)]
+    return cv2.copyMakeBorder(img, m[0], m[1], m[2], m[3], cv2.BORDER_CONSTANT, value=0)
+
+
+def _u8(img: np.ndarray) -> np.ndarray:
+    return (np.clip(img, 0.0, 1.0) * 255 + 0.5).astype(np.uint8)
+
+
+def _photo(rng: np.random.Generator, ink: np.ndarray, webcam: bool) -> np.ndarray:
+    """Pen on paper as a phone or webcam sees it: tint, uneven light, ruled lines, blur, noise, JPEG."""
+    img = _place(rng, ink, scale=rng.uniform(1.0, 2.5), margin=rng.uniform(0.3, 1.5))
+    h, w = img.shape
+    paper = rng.uniform(0.6, 0.95) if webcam else rng.uniform(0.75, 1.0)
+    contrast = rng.uniform(0.25, 0.6) if webcam else rng.uniform(0.45, 0.9)
+    page = np.full((h, w), paper, np.float32)
+    ruling = rng.choice(["none", "lines", "grid"], p=[0.5, 0.35, 0.15])
+    if ruling != "none":
+        step = max(8, int(h / rng.uniform(1.5, 5)))
+        offset = int(rng.integers(0, step))
+        darkness = rng.uniform(0.1, 0.3)
+        page[offset::step, :] -= darkness
+        if ruling == "grid":
+            page[:, offset::step] -= darkness
+    img = page * (1.0 - contrast * img)
+    # Uneven light: a gradient and a soft shadow.
+    gy, gx = np.mgrid[0:h, 0:w].astype(np.float32)
+    light = 1.0 - rng.uniform(0, 0.35) * (gx / w if rng.random() < 0.5 else gy / h)
+    if rng.random() < 0.3:
+        edge = rng.uniform(0.2, 0.8) * w
+        light *= np.where(gx < edge, 1.0, 1.0 - rng.uniform(0.1, 0.4))
+        light = cv2.GaussianBlur(light, (0, 0), 3)
+    img = img * light
+    if webcam and rng.random() < 0.4:  # the desk around the sheet
+        d = int(rng.uniform(0.03, 0.15) * w)
+        img[:, :d] = rng.uniform(0.05, 0.4)
+    if rng.random() < 0.3:  # slight perspective and rotation
+        src = np.float32([[0, 0], [w, 0], [w, h], [0, h]])
+        jitter = (rng.uniform(-0.04, 0.04, (4, 2)) * [w, h]).astype(np.float32)
+        matrix = cv2.getPerspectiveTransform(src, src + jitter)
+        img = cv2.warpPerspective(img, matrix, (w, h), borderMode=cv2.BORDER_REPLICATE)
+    blur = rng.uniform(0.0, 1.5 if webcam else 1.0)
+    if blur > 0.3:
+        img = cv2.GaussianBlur(img, (0, 0), blur)
+    if webcam and rng.random() < 0.3:
+        k = int(rng.integers(3, 7))
+        kernel = np.zeros((k, k), np.float32)
+        kernel[k // 2, :] = 1.0 / k
+        img = cv2.filter2D(img, -1, kernel)
+    img = img + rng.normal(0, rng.uniform(0.005, 0.05 if webcam else 0.025), img.shape)
+    color = np.stack([img * rng.uniform(0.9, 1.0), img * rng.uniform(0.92, 1.0), img], axis=-1)
+    ok, buf = cv2.imencode(".jpg", _u8(color), [cv2.IMWRITE_JPEG_QUALITY, int(rng.integers(30, 95))])
+    return cv2.imdecode(buf, cv2.IMREAD_COLOR)[:, :, ::-1]
+
+
+NO_DIGIT_KINDS = ("blank-canvas", "blank-paper", "letters", "picture")
+
+
+def no_digit_image(rng: np.random.Generator, synth: StringSynth, kind: str) -> np.ndarray:
+    """An image a user may bring that holds no digits."""
+    if kind == "blank-canvas":
+        rgba = np.zeros((int(rng.integers(100, 400)), int(rng.integers(200, 900)), 4), np.uint8)
+        if rng.random() < 0.5:
+            rgba[...] = 255
+        return rgba
+    if kind == "blank-paper":
+        return _photo(rng, np.zeros((int(rng.integers(28, 60)), int(rng.integers(60, 300))), np.float32), webcam=rng.random() < 0.5)
+    if kind == "letters":
+        text = "".join(rng.choice(list(NON_DIGIT_LETTERS), size=rng.integers(2, 7)))
+        font = int(rng.choice(HERSHEY_FONTS))
+        ink = synth.compose(rng, [StringSynth._font_glyph(rng, c, font, int(rng.integers(1, 4))) for c in text])
+        return synth.render(rng, ink, str(rng.choice(["scan", "canvas", "paper"])))
+    h, w = int(rng.integers(120, 480)), int(rng.integers(160, 640))  # a picture: gradients and shapes
+    gy, gx = np.mgrid[0:h, 0:w].astype(np.float32)
+    img = np.stack([(gx / w) * rng.uniform(0, 1) + (gy / h) * rng.uniform(0, 1) for _ in range(3)], -1) * 255
+    for _ in range(int(rng.integers(1, 5))):
+        color = tuple(float(c) for c in rng.uniform(0, 255, 3))
+        center = (int(rng.integers(0, w)), int(rng.integers(0, h)))
+        axes = (int(rng.integers(20, w // 2 + 21)), int(rng.integers(20, h // 2 + 21)))
+        cv2.ellipse(img, center, axes, float(rng.uniform(0, 180)), 0, 360, color, -1)
+    return _u8(img / 255.0)

@@ -1,0 +1,203 @@
+"""Train one model on synthetic MNIST strings.
+
+    python -m training.train --model cnn --mnist ../shared/datasets/mnist.npz --out recognizer/weights
+
+Writes <out>/<model>.keras (the best epoch by validation loss), <model>.json (data settings, epochs,
+training time, metrics) and <model>-curves.png (loss and accuracy per epoch).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import time
+from dataclasses import asdict
+from pathlib import Path
+
+import keras
+import numpy as np
+import tensorflow as tf
+
+from recognizer.decoding import ctc_greedy, softmax
+from recognizer.models import ARCHITECTURES, BLANK, Architecture
+from training.dataset import CachedStrings, SyntheticStrings, build_cache
+from training.mnist import load_mnist
+from training.synth import StringSynth, SynthConfig
+
+log = logging.getLogger(__name__)
+
+
+def ctc_loss(labels: tf.Tensor, logits: tf.Tensor) -> tf.Tensor:
+    """CTC loss of per-column logits against labels padded with -1 ("" is a valid label)."""
+    labels = tf.cast(labels, "int32")
+    label_length = tf.reduce_sum(tf.cast(labels >= 0, "int32"), axis=-1)
+    logit_length = tf.fill([tf.shape(logits)[0]], tf.shape(logits)[1])
+    return keras.ops.ctc_loss(tf.maximum(labels, 0), logits, label_length, logit_length, mask_index=BLANK)
+
+
+def decode_batch(arch: Architecture, outputs: np.ndarray) -> list[str]:
+    """Fast readings of a batch of model outputs (greedy CTC or per-position argmax)."""
+    if arch.decoder == "ctc":
+        return ["".join(str(d) for d, _ in ctc_greedy(softmax(o))) for o in outputs]
+    return ["".join(map(str, o.argmax(-1))) for o in outputs]
+
+
+def labels_to_strings(labels: np.ndarray) -> list[str]:
+    return ["".join(str(d) for d in row if d >= 0) for row in labels]
+
+
+class StringAccuracy(keras.callbacks.Callback):
+    """Adds `val_string_acc` (whole-string accuracy on the validation set) to each epoch's logs."""
+
+    def __init__(self, arch: Architecture, val: keras.utils.PyDataset):
+        super().__init__()
+        self.arch, self.val = arch, val
+
+    def on_epoch_end(self, epoch: int, logs: dict | None = None) -> None:
+        right = total = 0
+        for i in range(len(self.val)):
+            x, y = self.val[i]
+            read = decode_batch(self.arch, np.asarray(self.model(x, training=False)))
+            right += sum(a == b for a, b in zip(read, labels_to_strings(y)))
+            total += len(read)
+        logs["val_string_acc"] = right / total
+        log.info("epoch %d: val_string_acc %.4f", epoch + 1, right / total)
+
+
+def synth_config(name: str, max_rotation: float) -> SynthConfig:
+    arch = ARCHITECTURES[name]
+    if arch.seed_length:
+        return SynthConfig(fixed_len=arch.seed_length, negative_rate=0.0, max_rotation=max_rotation)
+    return SynthConfig(max_rotation=max_rotation)
+
+
+def plot_history(history: dict, path: Path, title: str) -> None:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    fig, (ax_loss, ax_acc) = plt.subplots(1, 2, figsize=(10, 4))
+    epochs = np.arange(1, len(history["loss"]) + 1)
+    ax_loss.plot(epochs, history["loss"], label="train")
+    ax_loss.plot(epochs, history["val_loss"], label="validation")
+    ax_loss.set(title=f"{title}: loss", xlabel="epoch")
+    ax_loss.legend()
+    ax_acc.plot(epochs, history["val_string_acc"], label="validation whole-string")
+    ax_acc.set(title=f"{title}: accuracy", xlabel="epoch", ylim=(0, 1))
+    ax_acc.legend()
+    fig.tight_layout()
+    fig.savefig(path, dpi=100)
+    plt.close(fig)
+
+
+def compile_model(arch: Architecture, learning_rate: keras.optimizers.schedules.LearningRateSchedule | float
+                  ) -> keras.Model:
+    model = arch.build()
+    loss = ctc_loss if arch.decoder == "ctc" else "sparse_categorical_crossentropy"
+    model.compile(optimizer=keras.optimizers.Adam(learning_rate), loss=loss)
+    return model
+
+
+def train(args: argparse.Namespace) -> dict:
+    arch = ARCHITECTURES[args.model]
+    config = synth_config(args.model, args.max_rotation)
+    splits = load_mnist(args.mnist)
+    label_length = config.fixed_len or config.max_len
+    train_synth, val_synth = StringSynth(splits["train"], config), StringSynth(splits["val"], config)
+    val_batches = max(1, args.val_samples // args.batch_size)
+    val_stream = SyntheticStrings(val_synth, arch.spec, label_length, args.batch_size, val_batches, args.seed + 1)
+    train_stream = SyntheticStrings(train_synth, arch.spec, label_length, args.batch_size, args.steps_per_epoch,
+                                    args.seed, workers=args.workers, use_multiprocessing=args.workers > 1)
+    if args.cache:
+        key = f"{args.model if arch.seed_length else 'ctc'}-{arch.spec.height}x{arch.spec.width}-seed{args.seed}"
+        directories = {name: Path(args.cache) / f"{key}-{name}" for name in ("train", "val")}
+        cache_stream = SyntheticStrings(train_synth, arch.spec, label_length, args.batch_size,
+                                        args.cache_samples // args.batch_size, args.seed)
+        for name, stream in (("train", cache_stream), ("val", val_stream)):
+            if not (directories[name] / "images.npy").exists():
+                build_cache(stream, directories[name], processes=args.workers)
+        train_data = CachedStrings(directories["train"], args.batch_size, args.seed)
+        val_data = CachedStrings(directories["val"], args.batch_size, args.seed, shuffle=False)
+        steps = min(args.steps_per_epoch, len(train_data))
+    else:
+        train_data, val_data, steps = train_stream, val_stream, args.steps_per_epoch
+
+    gpus = tf.config.list_logical_devices("GPU")
+    strategy = tf.distribute.MirroredStrategy() if len(gpus) > 1 else tf.distribute.get_strategy()
+    schedule = keras.optimizers.schedules.CosineDecay(
+        0.0, decay_steps=args.epochs * steps, warmup_target=args.learning_rate, warmup_steps=min(500, steps))
+    with strategy.scope():
+        model = compile_model(arch, schedule)
+    out = Path(args.out)
+    out.mkdir(parents=True, exist_ok=True)
+    weights = out / f"{args.model}.keras"
+    callbacks = [
+        StringAccuracy(arch, val_data),
+        keras.callbacks.ModelCheckpoint(weights, monitor="val_loss", save_best_only=True),
+        keras.callbacks.EarlyStopping(monitor="val_loss", patience=args.patience, restore_best_weights=True),
+        keras.callbacks.CSVLogger(out / f"{args.model}-history.csv"),
+    ]
+    start = time.time()
+    history = model.fit(train_data, validation_data=val_data, epochs=args.epochs, steps_per_epoch=steps,
+                        callbacks=callbacks, verbose=1 if args.progress else 2).history
+    minutes = (time.time() - start) / 60
+    plot_history(history, out / f"{args.model}-curves.png", args.model)
+    best = int(np.argmin(history["val_loss"]))
+    report = {
+        "model": args.model,
+        "parameters": model.count_params(),
+        "input": asdict(arch.spec),
+        "data": {**asdict(config), "mnist_split": "train (validation held out: "
+                 f"{len(splits['val'].labels)} digits)", "cache_samples": args.cache_samples if args.cache else None,
+                 "seed": args.seed},
+        "batch_size": args.batch_size,
+        "steps_per_epoch": steps,
+        "epochs_run": len(history["loss"]),
+        "best_epoch": best + 1,
+        "training_minutes": round(minutes, 1),
+        "val_loss": float(history["val_loss"][best]),
+        "val_string_acc": float(history["val_string_acc"][best]),
+        "history": {k: [float(v) for v in vals] for k, vals in history.items()},
+    }
+    (out / f"{args.model}.json").write_text(json.dumps(report, indent=2))
+    log.info("trained %s in %.1f min: best epoch %d, val_string_acc %.4f", args.model, minutes, best + 1,
+             report["val_string_acc"])
+    return report
+
+
+def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--model", choices=sorted(ARCHITECTURES), required=True)
+    parser.add_argument("--epochs", type=int, default=12)
+    parser.add_argument("--steps-per-epoch", type=int, default=800)
+    parser.add_argument("--batch-size", type=int, default=128)
+    parser.add_argument("--learning-rate", type=float, default=3e-3)
+    parser.add_argument("--patience", type=int, default=4, help="early stopping patience, in epochs")
+    parser.add_argument("--max-rotation", type=float, default=15.0, help="rotation range in degrees (up to 45)")
+    parser.add_argument("--val-samples", type=int, default=4000)
+    parser.add_argument("--mnist", help="local mnist.npz (else $MNIST_NPZ, else Keras' download)")
+    parser.add_argument("--seed", type=int, default=1)
+    parser.add_argument("--out", default="recognizer/weights")
+    parser.add_argument("--cache", help="render --cache-samples training strings once into this folder and "
+                        "reuse them every epoch (much less CPU than streaming)")
+    parser.add_argument("--cache-samples", type=int, default=200_000)
+    parser.add_argument("--workers", type=int, default=2, help="processes generating data")
+    parser.add_argument("--threads", type=int, default=0, help="TensorFlow threads (0: all cores)")
+    parser.add_argument("--no-progress", dest="progress", action="store_false", help="one log line per epoch")
+    return parser.parse_args(argv)
+
+
+def main(argv: list[str] | None = None) -> None:
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
+    args = parse_args(argv)
+    if args.threads:
+        tf.config.threading.set_intra_op_parallelism_threads(args.threads)
+        tf.config.threading.set_inter_op_parallelism_threads(args.threads)
+    keras.utils.set_random_seed(args.seed)
+    train(args)
+
+
+if __name__ == "__main__":
+    main()
