@@ -44,3 +44,39 @@ def mnist_path() -> str:
     if not Path(path).is_file():
         pytest.skip("MNIST file not available (set MNIST_NPZ)")
     return path
+
+
+def free_port() -> int:
+    import socket
+
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+@pytest.fixture(scope="session")
+def app_url():
+    """`python app.py` running on a free local port; its URL."""
+    import subprocess
+    import time
+    import urllib.request
+
+    port = free_port()
+    env = {**os.environ, "GRADIO_SERVER_PORT": str(port), "GRADIO_ANALYTICS_ENABLED": "False"}
+    server = subprocess.Popen([sys.executable, "app.py"], cwd=ROOT, env=env, stdout=subprocess.DEVNULL,
+                              stderr=subprocess.DEVNULL)
+    url = f"http://127.0.0.1:{port}/"
+    deadline = time.time() + 120
+    while time.time() < deadline:
+        try:
+            urllib.request.urlopen(url, timeout=2)
+            break
+        except OSError:
+            assert server.poll() is None, "app.py exited"
+            time.sleep(0.5)
+    else:
+        server.kill()
+        pytest.fail("app.py did not start within 120 s")
+    yield url
+    server.terminate()
+    server.wait(timeout=30)

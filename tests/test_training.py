@@ -48,4 +48,4 @@ def test_train_command_writes_weights_report_and_curves(tmp_path, mnist_path):
     assert report["data"]["max_len"] == 8 and report["data"]["seed"] == 1
     assert (out / "gru.keras").stat().st_size > 10_000
     assert (out / "gru-curves.png").read_bytes()[:4] == b"\x89PNG"
-    assert (tmp_path / "cache" / "ctc-32x256-seed1-train" / "images.npy").exists()
+    assert (tmp_path / "cache" / "ctc-32x256-rot15-n32-b8-seed1-train" / "images.npy").exists()

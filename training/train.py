@@ -111,7 +111,9 @@ def train(args: argparse.Namespace) -> dict:
     train_stream = SyntheticStrings(train_synth, arch.spec, label_length, args.batch_size, args.steps_per_epoch,
                                     args.seed, workers=args.workers, use_multiprocessing=args.workers > 1)
     if args.cache:
-        key = f"{args.model if arch.seed_length else 'ctc'}-{arch.spec.height}x{arch.spec.width}-seed{args.seed}"
+        # Models with the same input and data settings share a cache: cnn and gru; seed-cnn and seed-gru.
+        key = (f"{arch.decoder}-{arch.spec.height}x{arch.spec.width}-rot{args.max_rotation:g}"
+               f"-n{args.cache_samples}-b{args.batch_size}-seed{args.seed}")
         directories = {name: Path(args.cache) / f"{key}-{name}" for name in ("train", "val")}
         cache_stream = SyntheticStrings(train_synth, arch.spec, label_length, args.batch_size,
                                         args.cache_samples // args.batch_size, args.seed)

@@ -1,0 +1,61 @@
+"""The app's handlers in-process, on made images; and the HTML they show."""
+
+import numpy as np
+import pytest
+
+from recognizer.presentation import Reader, as_json, model_view, probabilities_html, reading_html
+from tests.conftest import draw_number
+
+
+@pytest.fixture(scope="module")
+def reader() -> Reader:
+    return Reader()
+
+
+def transparent_canvas(text: str) -> np.ndarray:
+    """A browser canvas: black RGB everywhere, the strokes only in alpha."""
+    gray = draw_number(text, height=100, thickness=10)
+    rgba = np.zeros(gray.shape + (4,), np.uint8)
+    rgba[..., 3] = 255 - gray
+    return rgba
+
+
+def test_reads_a_transparent_canvas(reader):
+    prediction, message = reader.read(transparent_canvas("35"), "gru")
+    assert message is None and prediction.digits == "35"
+    html = reading_html(prediction)
+    assert ">35<" in html and "confidence" in html
+    table = probabilities_html(prediction)
+    assert table.count("<tr>") == 3 and table.count('class="best"') == 2
+    assert model_view(prediction).shape == (96, prediction.image.shape[1] * 3)
+
+
+def test_empty_canvas_says_no_digits(reader):
+    prediction, message = reader.read(np.zeros((300, 900, 4), np.uint8), "cnn")
+    assert message is None and prediction.digits == ""
+    assert "No digits found" in reading_html(prediction)
+    assert probabilities_html(prediction) == "" and model_view(prediction) is None
+
+
+def test_bad_input_gives_a_message_not_an_exception(reader, tmp_path):
+    for bad in (None, np.zeros((5, 5, 7)), np.full((9, 9), np.inf), str(tmp_path / "missing.png")):
+        prediction, message = reader.read(bad, "cnn")
+        assert prediction is None and message
+        assert message in reading_html(None, message)
+    assert reader.read(draw_number("1"), "transformer")[1].startswith("Unknown model")
+
+
+def test_api_answer_shape(reader):
+    answer = as_json(*reader.read(draw_number("808"), "cnn"))
+    assert set(answer) == {"digits", "confidence", "probabilities", "unsure", "error"}
+    assert answer["error"] is None and len(answer["probabilities"]) == len(answer["digits"])
+    failed = as_json(*reader.read(None, "cnn"))
+    assert failed["error"] and failed["digits"] == ""
+
+
+def test_unsure_readings_are_flagged():
+    from recognizer.decoding import Prediction
+
+    shaky = Prediction("12", 0.3, np.full((2, 10), 0.1), np.zeros((32, 256)))
+    assert "Unsure" in reading_html(shaky)
+    assert as_json(shaky)["unsure"] is True

@@ -1,0 +1,83 @@
+"""The app in a real browser: Debian's Chromium driven by Playwright (headless).
+
+Set SCREENSHOT_DIR to keep screenshots (the README's are made this way: SCREENSHOT_DIR=docs).
+Skipped where Chromium or Playwright is missing, unless REQUIRE_BROWSER=1 (as in CI).
+"""
+
+import os
+import shutil
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import ROOT
+
+CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
+if not Path(CHROMIUM).exists() and os.environ.get("REQUIRE_BROWSER") != "1":
+    pytest.skip("Chromium is not installed (apt-get install chromium)", allow_module_level=True)
+sync_api = pytest.importorskip("playwright.sync_api") if os.environ.get("REQUIRE_BROWSER") != "1" else __import__(
+    "playwright.sync_api", fromlist=["sync_playwright"])
+
+ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
+        "--disable-sync", "--no-first-run", "--disable-quic"]
+
+
+@pytest.fixture(scope="module")
+def page(app_url):
+    with sync_api.sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, headless=True, args=ARGS)
+        page = browser.new_page(viewport={"width": 1400, "height": 1000})
+        page.goto(app_url)
+        page.wait_for_selector("#sketch canvas", timeout=60_000)
+        yield page
+        browser.close()
+
+
+def screenshot(page, name: str) -> None:
+    if os.environ.get("SCREENSHOT_DIR"):
+        Path(os.environ["SCREENSHOT_DIR"]).mkdir(parents=True, exist_ok=True)
+        page.screenshot(path=str(Path(os.environ["SCREENSHOT_DIR"]) / name), full_page=True)
+
+
+def stroke(page, points, box) -> None:
+    x0, y0 = box["x"], box["y"]
+    page.mouse.move(x0 + points[0][0], y0 + points[0][1])
+    page.mouse.down()
+    for x, y in points[1:]:
+        page.mouse.move(x0 + x, y0 + y, steps=4)
+    page.mouse.up()
+
+
+def reading(page) -> str:
+    return page.locator("#reading .number").inner_text(timeout=30_000)
+
+
+def test_draw_a_number_and_switch_models(page):
+    brush = page.locator("#sketch button[aria-label='Brush']")
+    if brush.count():
+        brush.first.click()
+    box = page.locator("#sketch canvas").first.bounding_box()
+    scale = box["height"] / 300  # strokes drawn in canvas units of a 300-pixel-high canvas
+    s = lambda pts: [(x * scale, y * scale) for x, y in pts]  # noqa: E731
+    stroke(page, s([(150, 80), (150, 220)]), box)  # 1
+    stroke(page, s([(220, 80), (300, 80), (250, 220)]), box)  # 7
+    ellipse = [(390 + 40 * __import__("math").sin(t / 10), 150 - 70 * __import__("math").cos(t / 10))
+               for t in range(0, 64)]
+    stroke(page, s(ellipse), box)  # 0
+    page.wait_for_function("document.querySelector('#reading .number')?.innerText === '170'", timeout=30_000)
+    table = page.locator("#probabilities table.probabilities")
+    assert table.locator("tr").count() == 4  # the header and one row per digit
+    assert table.locator("td.best").count() == 3
+    screenshot(page, "sketch.png")
+    page.get_by_label("Model").click()
+    page.get_by_role("option", name="CNN (convolutional, CTC)").click()
+    page.wait_for_timeout(1500)
+    assert reading(page) == "170"
+
+
+def test_upload_an_example_photo(page):
+    page.get_by_role("tab", name="Upload").click()
+    photo = ROOT / "examples" / "paper-photo-385.png"
+    page.locator("#upload input[type=file]").set_input_files(str(photo))
+    page.wait_for_function("document.querySelector('#reading .number')?.innerText === '385'", timeout=30_000)
+    screenshot(page, "upload.png")

@@ -1,0 +1,45 @@
+import json
+
+import numpy as np
+import pytest
+
+from training.evaluate import EVAL_SETS, build_set, confusion, edit_distance, main, score
+
+
+@pytest.mark.parametrize("a, b, d", [("", "", 0), ("123", "123", 0), ("123", "13", 1), ("", "45", 2),
+                                     ("1234", "2143", 2), ("9", "", 1)])
+def test_edit_distance(a, b, d):
+    assert edit_distance(a, b) == d
+
+
+def test_score_and_confusion():
+    labels = ["12", "345", "6", "78"]
+    readings = ["12", "355", "", "78"]
+    result = score(labels, readings, np.array([0.9, 0.5, 0.1, 0.8]))
+    assert result["string_accuracy"] == 0.5
+    assert result["digit_accuracy"] == pytest.approx(1 - 2 / 8)
+    assert result["by_length"] == {1: 0.0, 2: 1.0, 3: 0.0}
+    assert result["coverage"]["1.00"]["accuracy"] == 0.5
+    assert result["coverage"]["0.80"]["accuracy"] == pytest.approx(2 / 3)  # the 3 most confident
+    matrix = confusion(labels, readings)
+    assert matrix.sum() == 7 and matrix[4, 5] == 1 and matrix[7, 7] == 1
+
+
+def test_sets_are_reproducible(tiny_split):
+    spec = EVAL_SETS[0]
+    first = build_set(tiny_split, spec, seed=3, scale=0.001)
+    again = build_set(tiny_split, spec, seed=3, scale=0.001)
+    assert len(first) == 10
+    assert [label for _, label in first] == [label for _, label in again]
+    np.testing.assert_array_equal(first[0][0], again[0][0])
+
+
+def test_evaluate_command_writes_reports(tmp_path, mnist_path):
+    main(["--model", "cnn", "--mnist", mnist_path, "--scale", "0.002", "--out", str(tmp_path)])
+    report = json.loads((tmp_path / "cnn-eval.json").read_text())
+    assert set(report["sets"]) == {spec.name for spec in EVAL_SETS}
+    assert 0 <= report["sets"]["mnist-strings"]["string_accuracy"] <= 1
+    assert "no_digits_rate" in report["sets"]["no-digits"]
+    assert report["latency"]["model_call_ms"] > 0
+    assert "| mnist-strings |" in (tmp_path / "cnn-eval.md").read_text()
+    assert (tmp_path / "cnn-confusion.png").read_bytes()[:4] == b"\x89PNG"

@@ -1,0 +1,56 @@
+"""Write the app's example images into examples/ from MNIST *test* digits, with a fixed seed.
+
+    python -m training.make_examples --mnist ../shared/datasets/mnist.npz
+"""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+
+import cv2
+import numpy as np
+from PIL import Image
+
+from training.mnist import load_mnist
+from training.synth import StringSynth, SynthConfig, no_digit_image
+
+# (file name, number written, style)
+EXAMPLES = (
+    ("sketch-2024.png", "2024", "canvas"),
+    ("sketch-phone-number.png", "0612345789", "canvas"),
+    ("sketch-7.png", "7", "canvas"),
+    ("paper-photo-385.png", "385", "paper"),
+    ("paper-photo-19071.png", "19071", "paper"),
+    ("paper-photo-4406.png", "4406", "paper"),
+    ("webcam-frame-8152.png", "8152", "webcam"),
+    ("webcam-frame-63.png", "63", "webcam"),
+    ("scan-90210.png", "90210", "scan"),
+    ("long-number-3141592653589793.png", "3141592653589793", "scan"),
+    ("light-on-dark-526.png", "526", "board"),
+)
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--mnist", help="local mnist.npz (else $MNIST_NPZ, else Keras' download)")
+    parser.add_argument("--out", default="examples")
+    parser.add_argument("--seed", type=int, default=7)
+    args = parser.parse_args(argv)
+    out = Path(args.out)
+    out.mkdir(parents=True, exist_ok=True)
+    synth = StringSynth(load_mnist(args.mnist)["test"], SynthConfig(max_rotation=8.0, elastic_rate=0.0,
+                                                                    negative_rate=0.0, printed_rate=0.0))
+    rng = np.random.default_rng(args.seed)
+    for name, number, style in EXAMPLES:
+        ink, _ = synth.ink_string(rng, number)
+        image = synth.render(rng, ink, style)
+        if style in ("paper", "webcam"):  # a camera's frame size
+            image = cv2.resize(image, (640, round(640 * image.shape[0] / image.shape[1])))
+        Image.fromarray(image).save(out / name)
+    Image.fromarray(no_digit_image(rng, synth, "letters")).save(out / "no-digits-letters.png")
+    Image.fromarray(no_digit_image(rng, synth, "blank-paper")).save(out / "no-digits-blank-paper.png")
+
+
+if __name__ == "__main__":
+    main()
