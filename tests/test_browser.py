@@ -4,6 +4,7 @@ Set SCREENSHOT_DIR to keep screenshots (the README's are made this way: SCREENSH
 Skipped where Chromium or Playwright is missing, unless REQUIRE_BROWSER=1 (as in CI).
 """
 
+import math
 import os
 import shutil
 from pathlib import Path
@@ -13,10 +14,12 @@ import pytest
 from tests.conftest import ROOT
 
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
-if not Path(CHROMIUM).exists() and os.environ.get("REQUIRE_BROWSER") != "1":
-    pytest.skip("Chromium is not installed (apt-get install chromium)", allow_module_level=True)
-sync_api = pytest.importorskip("playwright.sync_api") if os.environ.get("REQUIRE_BROWSER") != "1" else __import__(
-    "playwright.sync_api", fromlist=["sync_playwright"])
+if os.environ.get("REQUIRE_BROWSER") != "1":
+    if not Path(CHROMIUM).exists():
+        pytest.skip("Chromium is not installed (apt-get install chromium)", allow_module_level=True)
+    pytest.importorskip("playwright")
+
+from playwright import sync_api  # noqa: E402
 
 ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
         "--disable-sync", "--no-first-run", "--disable-quic"]
@@ -52,6 +55,15 @@ def reading(page) -> str:
     return page.locator("#reading .number").inner_text(timeout=30_000)
 
 
+def wait_for_reading(page, expected: str) -> None:
+    """Wait until the page shows `expected`; on time-out, fail showing what it does show."""
+    try:
+        page.wait_for_function(f"document.querySelector('#reading .number')?.innerText === '{expected}'",
+                               timeout=30_000)
+    except sync_api.TimeoutError:
+        pytest.fail(f"expected {expected}, the page shows {page.locator('#reading').inner_text()!r}")
+
+
 def test_draw_a_number_and_switch_models(page):
     brush = page.locator("#sketch button[aria-label='Brush']")
     if brush.count():
@@ -59,12 +71,11 @@ def test_draw_a_number_and_switch_models(page):
     box = page.locator("#sketch canvas").first.bounding_box()
     scale = box["height"] / 300  # strokes drawn in canvas units of a 300-pixel-high canvas
     s = lambda pts: [(x * scale, y * scale) for x, y in pts]  # noqa: E731
-    stroke(page, s([(150, 80), (150, 220)]), box)  # 1
+    stroke(page, s([(160, 80), (145, 220)]), box)  # 1
     stroke(page, s([(220, 80), (300, 80), (250, 220)]), box)  # 7
-    ellipse = [(390 + 40 * __import__("math").sin(t / 10), 150 - 70 * __import__("math").cos(t / 10))
-               for t in range(0, 64)]
+    ellipse = [(390 + 40 * math.sin(t / 10), 150 - 70 * math.cos(t / 10)) for t in range(0, 64)]
     stroke(page, s(ellipse), box)  # 0
-    page.wait_for_function("document.querySelector('#reading .number')?.innerText === '170'", timeout=30_000)
+    wait_for_reading(page, "170")
     table = page.locator("#probabilities table.probabilities")
     assert table.locator("tr").count() == 4  # the header and one row per digit
     assert table.locator("td.best").count() == 3
@@ -79,5 +90,5 @@ def test_upload_an_example_photo(page):
     page.get_by_role("tab", name="Upload").click()
     photo = ROOT / "examples" / "paper-photo-385.png"
     page.locator("#upload input[type=file]").set_input_files(str(photo))
-    page.wait_for_function("document.querySelector('#reading .number')?.innerText === '385'", timeout=30_000)
+    wait_for_reading(page, "385")
     screenshot(page, "upload.png")

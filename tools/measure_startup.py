@@ -1,0 +1,60 @@
+"""Time `python app.py` from launch to serving, and its resident memory once ready and after reads.
+
+    python tools/measure_startup.py
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from tests.conftest import draw_number, free_port  # noqa: E402
+
+
+def rss_mb(pid: int) -> float:
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1]) / 1024
+    return float("nan")
+
+
+def main() -> None:
+    import cv2
+    from gradio_client import Client, handle_file
+
+    port = free_port()
+    env = {**os.environ, "GRADIO_SERVER_PORT": str(port), "GRADIO_ANALYTICS_ENABLED": "False"}
+    start = time.perf_counter()
+    server = subprocess.Popen([sys.executable, "app.py"], cwd=ROOT, env=env, stdout=subprocess.DEVNULL,
+                              stderr=subprocess.DEVNULL)
+    url = f"http://127.0.0.1:{port}/"
+    try:
+        while True:
+            try:
+                urllib.request.urlopen(url, timeout=2)
+                break
+            except OSError:
+                time.sleep(0.1)
+        ready = time.perf_counter() - start
+        ready_rss = rss_mb(server.pid)
+        path = Path("/tmp/startup-number.png")
+        cv2.imwrite(str(path), draw_number("2718"))
+        client = Client(url, verbose=False)
+        for model in ("cnn", "gru") * 10:
+            client.predict(handle_file(str(path)), model, api_name="/predict")
+        print(f"ready after {ready:.1f} s; resident memory {ready_rss:.0f} MB when ready, "
+              f"{rss_mb(server.pid):.0f} MB after 20 reads")
+    finally:
+        server.terminate()
+        server.wait(timeout=30)
+
+
+if __name__ == "__main__":
+    main()
