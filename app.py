@@ -59,8 +59,9 @@ def build(reader: Reader) -> gr.Blocks:
                                               label="Draw a number (mouse or finger)", elem_id="sketch")
                         read_sketch = gr.Button("Read drawing", variant="primary")
                     with gr.Tab("Upload", id="upload"):
-                        upload = gr.Image(type="filepath", sources=["upload", "clipboard"], label="Photo, scan or "
-                                          "screenshot (PNG, JPEG, WebP, BMP; or paste)", elem_id="upload")
+                        upload = gr.Image(type="filepath", image_mode=None, sources=["upload", "clipboard"],
+                                          label="Photo, scan or screenshot (PNG, JPEG, WebP, BMP; or paste)",
+                                          elem_id="upload")
                         if EXAMPLES:
                             gr.Examples(EXAMPLES, inputs=upload, label="Examples (click one)")
                     with gr.Tab("Webcam", id="webcam"):
@@ -84,7 +85,7 @@ def build(reader: Reader) -> gr.Blocks:
         demo.load(None, js=SELECT_BRUSH)
 
         # The HTTP API: Client(url).predict(handle_file("x.png"), "cnn", api_name="/predict") -> dict
-        api_image = gr.Image(type="filepath", visible=False)
+        api_image = gr.Image(type="filepath", image_mode=None, visible=False)  # keep alpha: transparent canvases
         api_model = gr.Textbox(visible=False)
         api_result = gr.JSON(visible=False)
         gr.Button(visible=False).click(api_predict, [api_image, api_model], api_result, api_name="predict")

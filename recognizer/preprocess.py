@@ -84,24 +84,25 @@ def ink_map(gray: np.ndarray) -> np.ndarray:
 
 
 def _remove_lines(mask: np.ndarray) -> np.ndarray:
-    """Drop long thin straight runs: ruled and squared paper lines, table borders."""
+    """Drop long thin straight runs: ruled and squared paper lines, table borders.
+
+    A run is a line when it crosses most of the image and is thin: at most `limit` pixels thick, where a
+    digit's strokes are thicker (the same run opened with a `limit + 1` thick kernel survives).
+    """
     h, w = mask.shape
-    thickness_limit = max(2, int(0.03 * min(h, w)))
-    line_pixels = np.zeros(mask.shape, bool)
-    # Horizontal runs at least half the width, thin in height; then the same for vertical runs.
-    for kernel, thickness_stat in (((w // 2, 1), cv2.CC_STAT_HEIGHT), ((1, h // 2), cv2.CC_STAT_WIDTH)):
-        if max(kernel) < 15:
+    limit = max(1, int(0.02 * min(h, w)))
+    line_pixels = np.zeros(mask.shape, np.uint8)
+    for length, horizontal in ((int(0.85 * w), True), (int(0.85 * h), False)):
+        if length < 15:
             continue
-        runs = cv2.morphologyEx(mask, cv2.MORPH_OPEN, cv2.getStructuringElement(cv2.MORPH_RECT, kernel))
-        n, labels, stats, _ = cv2.connectedComponentsWithStats(runs, connectivity=8)
-        thin = stats[:, thickness_stat] <= thickness_limit
-        thin[0] = False
-        line_pixels |= thin[labels]
+        thin_kernel, thick_kernel = ((length, 1), (length, limit + 1)) if horizontal else ((1, length), (limit + 1, length))
+        runs = cv2.morphologyEx(mask, cv2.MORPH_OPEN, cv2.getStructuringElement(cv2.MORPH_RECT, thin_kernel))
+        thick = cv2.morphologyEx(mask, cv2.MORPH_OPEN, cv2.getStructuringElement(cv2.MORPH_RECT, thick_kernel))
+        line_pixels |= runs & ~cv2.dilate(thick, np.ones((3, 3), np.uint8)) & 1
     if not line_pixels.any():
         return mask
     # Widen by one pixel so anti-aliased line edges go too.
-    line_pixels = cv2.dilate(line_pixels.astype(np.uint8), np.ones((3, 3), np.uint8)).astype(bool)
-    return np.where(line_pixels, 0, mask).astype(np.uint8)
+    return mask & ~cv2.dilate(line_pixels, np.ones((3, 3), np.uint8)) & 1
 
 
 def digit_mask(ink: np.ndarray) -> np.ndarray:

@@ -59,3 +59,25 @@ def test_unsure_readings_are_flagged():
     shaky = Prediction("12", 0.3, np.full((2, 10), 0.1), np.zeros((32, 256)))
     assert "Unsure" in reading_html(shaky)
     assert as_json(shaky)["unsure"] is True
+
+
+def test_blocks_build_and_every_handler(reader):
+    import app
+
+    demo = app.build(reader)
+    handlers = [f for f in demo.fns.values() if f.fn is not None and f.name != "load_example"]
+    assert {f.api_name for f in handlers} >= {"predict", "show_sketch", "show"}
+    canvas = transparent_canvas("35")
+    empty = np.zeros((300, 900, 4), np.uint8)
+    for handler in handlers:
+        kind = type(handler.inputs[0]).__name__
+        if handler.api_name == "predict":
+            assert handler.fn(canvas, "gru")["digits"] == "35"
+            continue
+        image = {"background": None, "layers": [], "composite": canvas} if kind == "Sketchpad" else canvas
+        reading, table, seen, last = handler.fn(image, "gru")
+        assert ">35<" in reading and table.count('class="best"') == 2 and seen.ndim == 2
+        assert last is not None
+        blank = {"background": None, "layers": [], "composite": empty} if kind == "Sketchpad" else empty
+        assert "No digits found" in handler.fn(blank, "cnn")[0]
+        assert "Draw, upload or film" in handler.fn(None, "cnn")[0]

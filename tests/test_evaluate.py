@@ -7,7 +7,7 @@ from training.evaluate import EVAL_SETS, build_set, confusion, edit_distance, ma
 
 
 @pytest.mark.parametrize("a, b, d", [("", "", 0), ("123", "123", 0), ("123", "13", 1), ("", "45", 2),
-                                     ("1234", "2143", 2), ("9", "", 1)])
+                                     ("1234", "1243", 2), ("9", "", 1)])
 def test_edit_distance(a, b, d):
     assert edit_distance(a, b) == d
 
