@@ -37,10 +37,6 @@ class Preprocessed:
 
     image: np.ndarray | None
 
-    @property
-    def has_ink(self) -> bool:
-        return self.image is not None
-
 
 def _downscale(gray: np.ndarray) -> np.ndarray:
     h, w = gray.shape
