@@ -27,7 +27,8 @@ table.probabilities td, table.probabilities th { border: 1px solid #e5e7eb; padd
 table.probabilities td.best { outline: 3px solid #dc2626; outline-offset: -3px; font-weight: 700; }
 """
 # A fresh sketchpad waits for its Brush tool to be chosen: choose it for the user.
-SELECT_BRUSH = "() => { setTimeout(() => document.querySelector('#sketch button[aria-label=\"Brush\"]')?.click(), 500); }"
+SELECT_BRUSH = ("() => { setTimeout(() => "
+                "document.querySelector('#sketch button[aria-label=\"Brush\"]')?.click(), 500); }")
 
 
 def build(reader: Reader) -> gr.Blocks:
@@ -49,8 +50,8 @@ def build(reader: Reader) -> gr.Blocks:
         last_input = gr.State(None)
         with gr.Row():
             with gr.Column(scale=3):
-                model = gr.Dropdown([(label, name) for name, label in MODEL_LABELS.items() if name in reader.recognizers],
-                                    value=DEFAULT_MODEL, label="Model")
+                choices = [(label, name) for name, label in MODEL_LABELS.items() if name in reader.recognizers]
+                model = gr.Dropdown(choices, value=DEFAULT_MODEL, label="Model")
                 with gr.Tabs():
                     with gr.Tab("Draw", id="draw"):
                         sketch = gr.Sketchpad(canvas_size=(900, 300), type="numpy", image_mode="RGBA", layers=False,

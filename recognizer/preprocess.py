@@ -29,6 +29,7 @@ class InputSpec:
     fixed_width: bool = False
     pad: int = 2
     width_step: int = 64
+    max_width: int = 2048  # a bound for pathological aspect ratios (a long thin smear): ~70 digits
 
 
 @dataclass
@@ -91,7 +92,9 @@ def _remove_lines(mask: np.ndarray) -> np.ndarray:
     for length, horizontal in ((int(0.85 * w), True), (int(0.85 * h), False)):
         if length < 15:
             continue
-        thin_kernel, thick_kernel = ((length, 1), (length, limit + 1)) if horizontal else ((1, length), (limit + 1, length))
+        thin_kernel, thick_kernel = ((length, 1), (length, limit + 1))
+        if not horizontal:
+            thin_kernel, thick_kernel = thin_kernel[::-1], thick_kernel[::-1]
         runs = cv2.morphologyEx(mask, cv2.MORPH_OPEN, cv2.getStructuringElement(cv2.MORPH_RECT, thin_kernel))
         thick = cv2.morphologyEx(mask, cv2.MORPH_OPEN, cv2.getStructuringElement(cv2.MORPH_RECT, thick_kernel))
         line_pixels |= runs & ~cv2.dilate(thick, np.ones((3, 3), np.uint8)) & 1
@@ -144,7 +147,7 @@ def _fit(crop: np.ndarray, spec: InputSpec) -> np.ndarray:
     """Resize the crop to the model's height (keeping aspect) and pad it into the model's input."""
     ch, cw = crop.shape
     inner_h = spec.height - 2 * spec.pad
-    scale = inner_h / ch
+    scale = min(inner_h / ch, (spec.max_width - 2 * spec.pad) / cw)
     if spec.fixed_width:
         scale = min(scale, (spec.width - 2 * spec.pad) / cw)
     new_w = max(1, round(cw * scale))
@@ -154,7 +157,7 @@ def _fit(crop: np.ndarray, spec: InputSpec) -> np.ndarray:
     if spec.fixed_width:
         width = spec.width
     else:
-        width = max(spec.width, -(-(new_w + 2 * spec.pad) // spec.width_step) * spec.width_step)
+        width = min(spec.max_width, max(spec.width, -(-(new_w + 2 * spec.pad) // spec.width_step) * spec.width_step))
     out = np.zeros((spec.height, width), np.float32)
     top = (spec.height - new_h) // 2
     left = (width - new_w) // 2 if spec.fixed_width else spec.pad

@@ -108,3 +108,10 @@ def test_non_image_bytes_and_missing_file(tmp_path):
         preprocess(fake)
     with pytest.raises(ValueError, match="no such file"):
         preprocess(tmp_path / "missing.png")
+
+
+def test_a_long_thin_smear_stays_bounded():
+    smear = np.full((400, 1600), 255, np.uint8)
+    smear[200:212, 10:1590] = 0  # 12 pixels high, too thick for a paper line; 3,700 columns at full height
+    image = preprocess(smear).image
+    assert image is not None and image.shape[1] == 2048

@@ -49,3 +49,11 @@ def test_train_command_writes_weights_report_and_curves(tmp_path, mnist_path):
     assert (out / "gru.keras").stat().st_size > 10_000
     assert (out / "gru-curves.png").read_bytes()[:4] == b"\x89PNG"
     assert (tmp_path / "cache" / "ctc-32x256-rot15-n32-b8-seed1-train" / "images.npy").exists()
+
+
+def test_train_command_streams_without_a_cache(tmp_path, mnist_path):
+    main(["--model", "seed-gru", "--epochs", "1", "--steps-per-epoch", "2", "--batch-size", "8", "--val-samples", "8",
+          "--mnist", mnist_path, "--out", str(tmp_path), "--workers", "1", "--no-progress"])
+    report = json.loads((tmp_path / "seed-gru.json").read_text())
+    assert report["epochs_run"] == 1 and report["data"]["cache_samples"] is None
+    assert report["data"]["fixed_len"] == 4

@@ -213,7 +213,8 @@ def main(argv: list[str] | None = None) -> None:
         if "mnist-strings" in report["sets"]:
             plot_confusion(np.array(report["sets"]["mnist-strings"]["confusion"]), out / f"{name}-confusion.png",
                            f"{name}: mnist-strings")
-        log.info("%s: %s", name, {k: v.get("string_accuracy", v.get("no_digits_rate")) for k, v in report["sets"].items()})
+        summary = {k: v.get("string_accuracy", v.get("no_digits_rate")) for k, v in report["sets"].items()}
+        log.info("%s: %s", name, summary)
 
 
 def _photo_640x480(split, seed: int) -> np.ndarray:

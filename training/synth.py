@@ -146,7 +146,8 @@ class StringSynth:
 
     def sample(self, rng: np.random.Generator) -> tuple[np.ndarray, str]:
         ink, label = self.ink_string(rng)
-        style = STYLES[rng.choice(len(STYLES), p=np.asarray(self.config.style_weights) / sum(self.config.style_weights))]
+        weights = np.asarray(self.config.style_weights) / sum(self.config.style_weights)
+        style = STYLES[rng.choice(len(STYLES), p=weights)]
         return self.render(rng, ink, style), label
 
 
@@ -234,7 +235,8 @@ def no_digit_image(rng: np.random.Generator, synth: StringSynth, kind: str) -> n
             rgba[...] = 255
         return rgba
     if kind == "blank-paper":
-        return _photo(rng, np.zeros((int(rng.integers(28, 60)), int(rng.integers(60, 300))), np.float32), webcam=rng.random() < 0.5)
+        empty = np.zeros((int(rng.integers(28, 60)), int(rng.integers(60, 300))), np.float32)
+        return _photo(rng, empty, webcam=rng.random() < 0.5)
     if kind == "letters":
         text = "".join(rng.choice(list(NON_DIGIT_LETTERS), size=rng.integers(2, 7)))
         font = int(rng.choice(HERSHEY_FONTS))

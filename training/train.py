@@ -108,8 +108,6 @@ def train(args: argparse.Namespace) -> dict:
     train_synth, val_synth = StringSynth(splits["train"], config), StringSynth(splits["val"], config)
     val_batches = max(1, args.val_samples // args.batch_size)
     val_stream = SyntheticStrings(val_synth, arch.spec, label_length, args.batch_size, val_batches, args.seed + 1)
-    train_stream = SyntheticStrings(train_synth, arch.spec, label_length, args.batch_size, args.steps_per_epoch,
-                                    args.seed, workers=args.workers, use_multiprocessing=args.workers > 1)
     if args.cache:
         # Models with the same input and data settings share a cache: cnn and gru; seed-cnn and seed-gru.
         key = (f"{arch.decoder}-{arch.spec.height}x{arch.spec.width}-rot{args.max_rotation:g}"
@@ -124,7 +122,9 @@ def train(args: argparse.Namespace) -> dict:
         val_data = CachedStrings(directories["val"], args.batch_size, args.seed, shuffle=False)
         steps = min(args.steps_per_epoch, len(train_data))
     else:
-        train_data, val_data, steps = train_stream, val_stream, args.steps_per_epoch
+        train_data = SyntheticStrings(train_synth, arch.spec, label_length, args.batch_size, args.steps_per_epoch,
+                                      args.seed, workers=args.workers, use_multiprocessing=args.workers > 1)
+        val_data, steps = val_stream, args.steps_per_epoch
 
     gpus = tf.config.list_logical_devices("GPU")
     strategy = tf.distribute.MirroredStrategy() if len(gpus) > 1 else tf.distribute.get_strategy()
