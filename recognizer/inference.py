@@ -52,6 +52,10 @@ class Recognizer:
         log.info("loaded %s from %s", name, path)
         return cls(name, model)
 
+    def warm_up(self) -> None:
+        """Trace the compiled call once, so that the first real read is as fast as the rest."""
+        self._run([np.zeros((self.arch.spec.height, self.arch.spec.width), np.float32)])
+
     def _decode(self, output: np.ndarray) -> tuple[str, float, np.ndarray]:
         return decode_ctc(output) if self.arch.decoder == "ctc" else decode_positions(output)
 

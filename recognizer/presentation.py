@@ -24,8 +24,8 @@ class Reader:
 
     def __init__(self, names: tuple[str, ...] = SHIPPED):
         self.recognizers = {name: Recognizer.load(name) for name in names}
-        for recognizer in self.recognizers.values():  # trace the compiled call before the first user
-            recognizer.predict(np.pad(np.ones((20, 12)), 4) * 255)
+        for recognizer in self.recognizers.values():
+            recognizer.warm_up()
 
     def read(self, image: ImageSource | None, model: str) -> tuple[Prediction | None, str | None]:
         """(prediction, None), or (None, a message for the user) when there is nothing usable to read."""

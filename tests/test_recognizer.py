@@ -84,3 +84,10 @@ def test_missing_and_corrupt_weights(tmp_path):
         Recognizer.load("cnn", corrupt)
     with pytest.raises(ValueError, match="unknown model"):
         Recognizer.load("transformer")
+
+
+def test_warm_up_traces_the_compiled_call():
+    fresh = Recognizer.load("cnn")
+    assert fresh._call.experimental_get_tracing_count() == 0
+    fresh.warm_up()
+    assert fresh._call.experimental_get_tracing_count() == 1
