@@ -54,9 +54,8 @@ def free_port() -> int:
         return sock.getsockname()[1]
 
 
-@pytest.fixture(scope="session")
-def app_url():
-    """`python app.py` running on a free local port; its URL."""
+def launch_app(timeout: float = 120.0):
+    """Start `python app.py` on a free local port and return (process, URL) once it serves pages."""
     import subprocess
     import time
     import urllib.request
@@ -66,17 +65,23 @@ def app_url():
     server = subprocess.Popen([sys.executable, "app.py"], cwd=ROOT, env=env, stdout=subprocess.DEVNULL,
                               stderr=subprocess.DEVNULL)
     url = f"http://127.0.0.1:{port}/"
-    deadline = time.time() + 120
+    deadline = time.time() + timeout
     while time.time() < deadline:
         try:
             urllib.request.urlopen(url, timeout=2)
-            break
+            return server, url
         except OSError:
-            assert server.poll() is None, "app.py exited"
-            time.sleep(0.5)
-    else:
-        server.kill()
-        pytest.fail("app.py did not start within 120 s")
+            if server.poll() is not None:
+                raise RuntimeError("app.py exited before serving") from None
+            time.sleep(0.1)
+    server.kill()
+    raise RuntimeError(f"app.py did not start within {timeout:.0f} s")
+
+
+@pytest.fixture(scope="session")
+def app_url():
+    """`python app.py` running on a free local port; its URL."""
+    server, url = launch_app()
     yield url
     server.terminate()
     server.wait(timeout=30)

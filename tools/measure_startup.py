@@ -5,17 +5,14 @@
 
 from __future__ import annotations
 
-import os
-import subprocess
 import sys
 import time
-import urllib.request
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from tests.conftest import draw_number, free_port  # noqa: E402
+from tests.conftest import draw_number, launch_app  # noqa: E402
 
 
 def rss_mb(pid: int) -> float:
@@ -29,19 +26,9 @@ def main() -> None:
     import cv2
     from gradio_client import Client, handle_file
 
-    port = free_port()
-    env = {**os.environ, "GRADIO_SERVER_PORT": str(port), "GRADIO_ANALYTICS_ENABLED": "False"}
     start = time.perf_counter()
-    server = subprocess.Popen([sys.executable, "app.py"], cwd=ROOT, env=env, stdout=subprocess.DEVNULL,
-                              stderr=subprocess.DEVNULL)
-    url = f"http://127.0.0.1:{port}/"
+    server, url = launch_app()
     try:
-        while True:
-            try:
-                urllib.request.urlopen(url, timeout=2)
-                break
-            except OSError:
-                time.sleep(0.1)
         ready = time.perf_counter() - start
         ready_rss = rss_mb(server.pid)
         path = Path("/tmp/startup-number.png")

@@ -128,13 +128,11 @@ def plot_confusion(matrix: np.ndarray, path: Path, title: str) -> None:
 
 def latency(recognizer: Recognizer, photo: np.ndarray, repeats: int = 200) -> dict:
     """Median milliseconds of one compiled model call, and of a whole read of a 640x480 photo."""
-    x = recognizer.predict(photo).image
-    batch = x[None, :, :, None].astype(np.float32)
-    recognizer._call(batch)
+    model_input = [recognizer.predict(photo).image]
     model_ms, e2e_ms = [], []
     for _ in range(repeats):
         start = time.perf_counter()
-        recognizer._call(batch)
+        recognizer._run(model_input)
         model_ms.append(1000 * (time.perf_counter() - start))
     for _ in range(repeats // 2):
         start = time.perf_counter()
