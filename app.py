@@ -1,15 +1,19 @@
 """Gradio app: draw, upload or film a handwritten number; a CNN or a GRU reads it.
 
-    python app.py   # http://127.0.0.1:7860 (GRADIO_SERVER_NAME / GRADIO_SERVER_PORT to change)
+    python app.py                   # http://127.0.0.1:7860, this machine only
+    python app.py --host 0.0.0.0    # every interface (a Space sets GRADIO_SERVER_NAME=0.0.0.0 instead)
 """
 
 from __future__ import annotations
 
+import argparse
 import logging
+import os
 from pathlib import Path
 
 import gradio as gr
 
+from recognizer.limits import MAX_FILE_BYTES
 from recognizer.presentation import (
     DEFAULT_MODEL, MODEL_LABELS, Reader, as_json, model_view, probabilities_html, reading_html,
 )
@@ -29,6 +33,19 @@ table.probabilities td.best { outline: 3px solid #dc2626; outline-offset: -3px; 
 # A fresh sketchpad waits for its Brush tool to be chosen: choose it for the user.
 SELECT_BRUSH = ("() => { setTimeout(() => "
                 "document.querySelector('#sketch button[aria-label=\"Brush\"]')?.click(), 500); }")
+
+
+class ImageInput(gr.Image):
+    """`gr.Image` that passes a file Gradio cannot open on to the reader, whose message says why."""
+
+    def get_block_name(self) -> str:
+        return "image"
+
+    def preprocess(self, payload):
+        try:
+            return super().preprocess(payload)
+        except Exception:  # not an image, truncated, a decompression bomb...
+            return str(payload.path) if self.type == "filepath" and payload and payload.path else None
 
 
 def build(reader: Reader) -> gr.Blocks:
@@ -60,15 +77,18 @@ def build(reader: Reader) -> gr.Blocks:
                                               label="Draw a number (mouse or finger)", elem_id="sketch")
                         read_sketch = gr.Button("Read drawing", variant="primary")
                     with gr.Tab("Upload", id="upload"):
-                        upload = gr.Image(type="filepath", image_mode=None, sources=["upload", "clipboard"],
+                        upload = ImageInput(type="filepath", image_mode=None, sources=["upload", "clipboard"],
                                           label="Photo, scan or screenshot (PNG, JPEG, WebP, BMP; or paste)",
                                           elem_id="upload")
                         if EXAMPLES:
                             gr.Examples(EXAMPLES, inputs=upload, label="Examples (click one)")
                     with gr.Tab("Webcam", id="webcam"):
-                        live = gr.Image(sources=["webcam"], streaming=True, type="numpy", label="Live: reads "
-                                        "several times a second")
-                        snapshot = gr.Image(sources=["webcam"], type="numpy", label="Snapshot")
+                        # Unmirrored: the model must see writing the right way round, not as in a selfie.
+                        camera = gr.WebcamOptions(mirror=False)
+                        live = gr.Image(sources=["webcam"], streaming=True, type="numpy", webcam_options=camera,
+                                        label="Live: reads several times a second", elem_id="live")
+                        snapshot = gr.Image(sources=["webcam"], type="numpy", webcam_options=camera,
+                                            label="Snapshot")
             with gr.Column(scale=2):
                 reading = gr.HTML(reading_html(None, "Draw, upload or film a number to read it."), elem_id="reading")
                 probabilities = gr.HTML(elem_id="probabilities")
@@ -86,7 +106,7 @@ def build(reader: Reader) -> gr.Blocks:
         demo.load(None, js=SELECT_BRUSH)
 
         # The HTTP API: Client(url).predict(handle_file("x.png"), "cnn", api_name="/predict") -> dict
-        api_image = gr.Image(type="filepath", image_mode=None, visible=False)  # keep alpha: transparent canvases
+        api_image = ImageInput(type="filepath", image_mode=None, visible=False)  # keep alpha: transparent canvases
         api_model = gr.Textbox(visible=False)
         api_result = gr.JSON(visible=False)
         gr.Button(visible=False).click(api_predict, [api_image, api_model], api_result, api_name="predict")
@@ -94,9 +114,15 @@ def build(reader: Reader) -> gr.Blocks:
 
 
 def main() -> None:
+    parser = argparse.ArgumentParser(description="Serve the handwritten number reader.")
+    parser.add_argument("--host", default=os.environ.get("GRADIO_SERVER_NAME", "127.0.0.1"),
+                        help="interface to listen on (default 127.0.0.1; 0.0.0.0 for every interface)")
+    parser.add_argument("--port", type=int, help="port (default $GRADIO_SERVER_PORT, else 7860 or the next free)")
+    args = parser.parse_args()
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
     demo = build(Reader())
-    demo.queue(default_concurrency_limit=2).launch(css=CSS)
+    demo.queue(default_concurrency_limit=2).launch(server_name=args.host, server_port=args.port, css=CSS,
+                                                   max_file_size=MAX_FILE_BYTES)
 
 
 if __name__ == "__main__":

@@ -10,20 +10,21 @@ import cv2
 import numpy as np
 from PIL import Image, ImageOps, UnidentifiedImageError
 
-#: Largest image accepted, in pixels; larger ones are refused (decompression bombs).
-MAX_PIXELS = 50_000_000
-#: Longest side kept for processing; larger images are downscaled first.
-MAX_SIDE = 1600
+from recognizer.limits import MAX_FILE_BYTES, MAX_PIXELS
 
 ImageSource = Union[str, Path, bytes, Image.Image, np.ndarray]
 
 Image.MAX_IMAGE_PIXELS = MAX_PIXELS
 
 
+def _check_pixels(width: int, height: int) -> None:
+    if width * height > MAX_PIXELS:
+        raise ValueError(f"image of {width}x{height} pixels is larger than the limit of {MAX_PIXELS:,} pixels")
+
+
 def _pil_to_array(img: Image.Image) -> np.ndarray:
     """Decode a PIL image (first frame, upright per EXIF) into an array."""
-    if img.width * img.height > MAX_PIXELS:
-        raise ValueError(f"image of {img.width}x{img.height} pixels is larger than {MAX_PIXELS} pixels")
+    _check_pixels(img.width, img.height)
     img.seek(0)
     img = ImageOps.exif_transpose(img)
     if img.mode in ("I;16", "I;16B", "I;16L", "I"):
@@ -44,17 +45,30 @@ def read_image(source: ImageSource) -> np.ndarray:
         path = Path(source)
         if not path.is_file():
             raise ValueError(f"{path}: no such file")
+        if path.stat().st_size > MAX_FILE_BYTES:
+            raise ValueError(f"{path}: file larger than {MAX_FILE_BYTES // 2**20} MB")
         data = path.read_bytes()
         name = str(path)
     elif isinstance(source, (bytes, bytearray)):
+        if len(source) > MAX_FILE_BYTES:
+            raise ValueError(f"image data larger than {MAX_FILE_BYTES // 2**20} MB")
         data, name = bytes(source), "image bytes"
     else:
         raise ValueError(f"unsupported image source of type {type(source).__name__}")
+    if not data:
+        raise ValueError(f"{name}: empty file")
     try:
         with Image.open(io.BytesIO(data)) as img:
+            _check_pixels(img.width, img.height)  # before decoding anything
             img.load()
             return _pil_to_array(img)
-    except (UnidentifiedImageError, OSError, SyntaxError, Image.DecompressionBombError) as exc:
+    except Image.DecompressionBombError:
+        raise ValueError(f"{name}: image larger than the limit of {MAX_PIXELS:,} pixels") from None
+    except UnidentifiedImageError:
+        raise ValueError(f"{name}: not a readable image (not PNG, JPEG, WebP, BMP, GIF, TIFF or the like)") from None
+    except ValueError:
+        raise
+    except Exception as exc:  # whatever a broken or hostile file makes the decoder raise
         raise ValueError(f"{name}: not a readable image ({exc})") from None
 
 
@@ -63,7 +77,8 @@ def _to_unit_range(arr: np.ndarray) -> np.ndarray:
     if arr.dtype == bool:
         return arr.astype(np.float32)
     if np.issubdtype(arr.dtype, np.integer):
-        top = 255.0 if arr.dtype.itemsize == 1 or arr.max(initial=0) <= 255 else 65535.0
+        eight_bit = arr.dtype.itemsize == 1 or (arr.dtype != np.uint16 and arr.max(initial=0) <= 255)
+        top = 255.0 if eight_bit else 65535.0
         return np.clip(arr.astype(np.float32) / top, 0.0, 1.0)
     if np.issubdtype(arr.dtype, np.floating):
         if not np.all(np.isfinite(arr)):
@@ -74,7 +89,7 @@ def _to_unit_range(arr: np.ndarray) -> np.ndarray:
 
 
 def to_gray(source: ImageSource) -> np.ndarray:
-    """Any image → float32 (H, W) gray in [0, 1], alpha composited on white, at most MAX_SIDE pixels long."""
+    """Any image → float32 (H, W) gray in [0, 1], alpha composited on white."""
     arr = read_image(source)
     if arr.ndim == 3 and arr.shape[2] == 1:
         arr = arr[:, :, 0]
@@ -82,8 +97,7 @@ def to_gray(source: ImageSource) -> np.ndarray:
         raise ValueError(f"unsupported image shape {arr.shape}: expected (H, W) or (H, W, 1|2|3|4)")
     if arr.shape[0] < 1 or arr.shape[1] < 1:
         raise ValueError(f"empty image of shape {arr.shape}")
-    if arr.shape[0] * arr.shape[1] > MAX_PIXELS:
-        raise ValueError(f"image of {arr.shape[1]}x{arr.shape[0]} pixels is larger than {MAX_PIXELS} pixels")
+    _check_pixels(arr.shape[1], arr.shape[0])
     if arr.ndim == 2:
         return np.ascontiguousarray(_to_unit_range(arr))
     channels = arr.shape[2]

@@ -12,7 +12,8 @@ from dataclasses import dataclass
 import cv2
 import numpy as np
 
-from recognizer.images import MAX_SIDE, ImageSource, to_gray
+from recognizer.images import ImageSource, to_gray
+from recognizer.limits import MAX_SIDE
 
 #: Minimum ink contrast, relative to the local paper brightness, for a pixel to count as ink.
 MIN_CONTRAST = 0.12
@@ -69,12 +70,19 @@ def _pool(img: np.ndarray, factor: int, reduce: int) -> np.ndarray:
 
 
 def ink_map(gray: np.ndarray) -> np.ndarray:
-    """Ink strength in [0, 1]: darkness relative to a closing (strokes removed) of the image."""
+    """Ink strength in [0, 1]: darkness relative to an estimate of the paper's local brightness.
+
+    The paper is the larger of a closing (thin strokes removed) and a wide median (thick strokes removed,
+    shadow edges kept sharp).
+    """
     h, w = gray.shape
     factor = _pool_factor(gray.shape)
     small = _pool(gray, factor, cv2.MORPH_DILATE)  # keeps the paper, drops thin strokes early
     k = int(np.clip(min(small.shape) // 6, 9, 81)) | 1
-    background = cv2.morphologyEx(small, cv2.MORPH_CLOSE, cv2.getStructuringElement(cv2.MORPH_RECT, (k, k)))
+    closed = cv2.morphologyEx(small, cv2.MORPH_CLOSE, cv2.getStructuringElement(cv2.MORPH_RECT, (k, k)))
+    k = int(np.clip(min(small.shape) // 2, 15, 161)) | 1
+    median = cv2.medianBlur((small * 255).astype(np.uint8), k).astype(np.float32) / 255.0
+    background = np.maximum(closed, median)
     if factor > 1:
         background = cv2.resize(background, (w, h), interpolation=cv2.INTER_LINEAR)
     return np.clip((background - gray) / np.maximum(background, 0.15), 0.0, 1.0)

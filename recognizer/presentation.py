@@ -5,12 +5,15 @@ from __future__ import annotations
 
 import html
 import logging
+from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import TimeoutError as ReadTimeout
 
 import numpy as np
 
 from recognizer.decoding import Prediction
 from recognizer.images import ImageSource
 from recognizer.inference import SHIPPED, UNSURE_BELOW, Recognizer
+from recognizer.limits import REQUEST_SECONDS
 
 log = logging.getLogger(__name__)
 
@@ -22,10 +25,12 @@ MODEL_LABELS = {"cnn": "CNN (convolutional, CTC)", "gru": "GRU (conv + bidirecti
 class Reader:
     """The shipped models, loaded once; `read` never raises for bad input, it returns a message."""
 
-    def __init__(self, names: tuple[str, ...] = SHIPPED):
+    def __init__(self, names: tuple[str, ...] = SHIPPED, time_limit: float = REQUEST_SECONDS):
         self.recognizers = {name: Recognizer.load(name) for name in names}
         for recognizer in self.recognizers.values():
             recognizer.warm_up()
+        self.time_limit = time_limit
+        self._workers = ThreadPoolExecutor(max_workers=4, thread_name_prefix="read")
 
     def read(self, image: ImageSource | None, model: str) -> tuple[Prediction | None, str | None]:
         """(prediction, None), or (None, a message for the user) when there is nothing usable to read."""
@@ -34,7 +39,9 @@ class Reader:
         if model not in self.recognizers:
             return None, f"Unknown model {model!r}: choose one of {', '.join(self.recognizers)}."
         try:
-            return self.recognizers[model].predict(image), None
+            return self._workers.submit(self.recognizers[model].predict, image).result(self.time_limit), None
+        except ReadTimeout:
+            return None, f"Reading this image took longer than {self.time_limit:g} s; please try a smaller one."
         except ValueError as exc:
             return None, f"This image cannot be read: {exc}"
         except Exception:  # never take the app down: log it, tell the user

@@ -9,6 +9,7 @@ import os
 import shutil
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 from tests.conftest import ROOT
@@ -92,3 +93,50 @@ def test_upload_an_example_photo(page):
     page.locator("#upload input[type=file]").set_input_files(str(photo))
     wait_for_reading(page, "385")
     screenshot(page, "upload.png")
+
+
+def fake_camera_video(path: Path, text: str) -> Path:
+    """A Y4M clip of a number written on a light sheet, for Chromium's fake webcam."""
+    from tests.conftest import draw_number
+
+    frame = np.full((480, 640), 225, np.uint8)
+    number = draw_number(text, height=90, thickness=9, paper=225)
+    top, left = (480 - number.shape[0]) // 2, (640 - number.shape[1]) // 2
+    frame[top : top + number.shape[0], left : left + number.shape[1]] = number
+    chroma = np.full(320 * 240 * 2, 128, np.uint8).tobytes()  # 4:2:0, no colour
+    with path.open("wb") as clip:
+        clip.write(b"YUV4MPEG2 W640 H480 F10:1 Ip A1:1 C420jpeg\n")
+        for _ in range(10):
+            clip.write(b"FRAME\n" + frame.tobytes() + chroma)
+    return path
+
+
+def test_live_webcam_reads_the_number_held_up(app_url, tmp_path):
+    video = fake_camera_video(tmp_path / "camera.y4m", "2048")
+    camera = ["--use-fake-device-for-media-stream", "--use-fake-ui-for-media-stream",
+              f"--use-file-for-fake-video-capture={video}"]
+    with sync_api.sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, headless=True, args=ARGS + camera)
+        page = browser.new_page(viewport={"width": 1400, "height": 1000})
+        page.goto(app_url)
+        page.get_by_role("tab", name="Webcam").click()
+        page.locator("#live").get_by_text("Click to Access Webcam").click()
+        page.locator("#live button.capture-button").click(timeout=30_000)  # start streaming
+        wait_for_reading(page, "2048")  # read the right way round: the frames are not mirrored
+        screenshot(page, "webcam.png")
+        browser.close()
+
+
+def test_upload_webp_bmp_and_a_file_that_is_not_an_image(page, tmp_path):
+    from tests.made_files import awkward_files, unreadable_files
+
+    page.get_by_role("tab", name="Upload").click()
+    awkward, unreadable = awkward_files(tmp_path, "47"), unreadable_files(tmp_path)
+    for name in ("webp.webp", "bitmap.bmp", "exif-rotated.jpg"):
+        page.locator("#upload input[type=file]").set_input_files(str(awkward[name]))
+        wait_for_reading(page, "47")
+        page.locator("#upload button[aria-label='Remove Image']").click()  # back to the notice before the next one
+        page.wait_for_function("document.querySelector('#reading')?.innerText.includes('Draw, upload or film')")
+    page.locator("#upload input[type=file]").set_input_files(str(unreadable["text.png"]))
+    page.wait_for_function("document.querySelector('#reading')?.innerText.includes('cannot be read')",
+                           timeout=30_000)

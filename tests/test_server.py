@@ -58,3 +58,15 @@ def test_no_digits_and_bad_file(client, tmp_path):
     assert answer["digits"] == "" and answer["error"] is None
     answer = client.predict(handle_file(str(blank)), "resnet", api_name="/predict")
     assert answer["error"].startswith("Unknown model")
+
+
+def test_awkward_and_unreadable_files(client, tmp_path):
+    from tests.made_files import awkward_files, unreadable_files
+
+    for name, path in awkward_files(tmp_path, "47").items():
+        answer = client.predict(handle_file(str(path)), "cnn", api_name="/predict")
+        assert answer["error"] is None and answer["digits"] == "47", name
+    for name, path in unreadable_files(tmp_path).items():
+        answer = client.predict(handle_file(str(path)), "gru", api_name="/predict")
+        assert answer["digits"] == "" and "cannot be read" in answer["error"], name
+    assert client.predict(handle_file(str(path)), "gru", api_name="/predict")["error"]  # the server is still up
