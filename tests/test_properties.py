@@ -1,18 +1,28 @@
-"""Property-based: any array, of any shape and dtype, gives a preprocessed image, None, or a ValueError."""
+"""Property-based: any array, of any shape and dtype, gives a preprocessed image (or a Prediction), None,
+or a ValueError; never another exception."""
 
 import numpy as np
+import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from hypothesis.extra.numpy import array_shapes, arrays
 
-from recognizer.decoding import decode_ctc
+from recognizer.decoding import Prediction, decode_ctc
+from recognizer.inference import Recognizer
 from recognizer.preprocess import preprocess
 
-DTYPES = st.sampled_from([np.uint8, np.uint16, np.int32, np.int64, np.float32, np.float64, np.bool_])
+DTYPES = st.sampled_from([np.uint8, np.int8, np.uint16, np.int16, np.uint32, np.int32, np.int64, np.float16,
+                          np.float32, np.float64, np.complex64, np.bool_])
+ANY_ARRAY = arrays(DTYPES, array_shapes(min_dims=1, max_dims=5, min_side=1, max_side=40))
+
+
+@pytest.fixture(scope="module")
+def recognizer() -> Recognizer:
+    return Recognizer.load("cnn")
 
 
 @settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
-@given(arrays(DTYPES, array_shapes(min_dims=1, max_dims=4, min_side=1, max_side=40)))
+@given(ANY_ARRAY)
 def test_preprocess_never_raises_anything_but_value_error(array):
     try:
         result = preprocess(array)
@@ -22,6 +32,19 @@ def test_preprocess_never_raises_anything_but_value_error(array):
     if result.image is not None:
         assert result.image.dtype == np.float32 and result.image.shape[0] == 32
         assert np.all(np.isfinite(result.image)) and result.image.min() >= 0 and result.image.max() <= 1
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow,
+                                                                 HealthCheck.function_scoped_fixture])
+@given(ANY_ARRAY)
+def test_predict_gives_a_prediction_or_a_value_error(recognizer, array):
+    try:
+        prediction = recognizer.predict(array)
+    except ValueError as exc:
+        assert str(exc)
+        return
+    assert isinstance(prediction, Prediction) and 0.0 <= prediction.confidence <= 1.0
+    assert prediction.probabilities.shape == (len(prediction.digits), 10)
 
 
 @settings(max_examples=200, deadline=None)

@@ -200,7 +200,7 @@ def main(argv: list[str] | None = None) -> None:
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
     test = load_mnist(args.mnist)["test"]
     sets = {spec.name: build_set(test, spec, args.seed, args.scale) for spec in tqdm(EVAL_SETS, desc="building sets")}
-    photo = _photo_640x480(test, args.seed)
+    photo = photo_640x480(test, args.seed)
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
     for i, name in enumerate(args.model):
@@ -215,7 +215,7 @@ def main(argv: list[str] | None = None) -> None:
         log.info("%s: %s", name, summary)
 
 
-def _photo_640x480(split, seed: int) -> np.ndarray:
+def photo_640x480(split, seed: int) -> np.ndarray:
     """A webcam-sized photo of a 6-digit number on paper, for timing whole reads."""
     import cv2
 

@@ -1,0 +1,1 @@
+"""Benchmark: the shipped models, the seed baselines and Tesseract reading the same image sets."""

@@ -1,0 +1,76 @@
+"""Ways to run one model on one image, timed in the same process: plain `model.predict`, the compiled
+`tf.function` the `Recognizer` uses, the same with XLA, and a TensorFlow Lite conversion."""
+
+from __future__ import annotations
+
+import logging
+import time
+from typing import Callable
+
+import numpy as np
+
+from recognizer.inference import Recognizer
+
+log = logging.getLogger(__name__)
+
+
+def _median_ms(call: Callable[[], object], repeats: int) -> tuple[float, float]:
+    call()
+    times = []
+    for _ in range(repeats):
+        start = time.perf_counter()
+        call()
+        times.append(1000 * (time.perf_counter() - start))
+    return float(np.median(times)), float(np.percentile(times, 95))
+
+
+def _tflite(recognizer: Recognizer, shape: tuple[int, ...]) -> Callable[[np.ndarray], np.ndarray]:
+    import tempfile
+
+    import tensorflow as tf
+
+    with tempfile.TemporaryDirectory() as folder:
+        recognizer.model.export(folder, input_signature=[tf.TensorSpec(shape, tf.float32)], verbose=False)
+        converter = tf.lite.TFLiteConverter.from_saved_model(folder)
+        converter.target_spec.supported_ops = [tf.lite.OpsSet.TFLITE_BUILTINS, tf.lite.OpsSet.SELECT_TF_OPS]
+        flatbuffer = converter.convert()
+    interpreter = tf.lite.Interpreter(model_content=flatbuffer, num_threads=1)
+    interpreter.allocate_tensors()
+    source, result = interpreter.get_input_details()[0]["index"], interpreter.get_output_details()[0]["index"]
+
+    def run(x: np.ndarray) -> np.ndarray:
+        interpreter.set_tensor(source, x)
+        interpreter.invoke()
+        return interpreter.get_tensor(result)
+
+    return run
+
+
+def compare_backends(recognizer: Recognizer, image: np.ndarray, repeats: int = 200) -> list[dict]:
+    """One row per way of running the model on `image` (a model input): median/p95 ms, agreement with Keras."""
+    import tensorflow as tf
+
+    x = image[None, :, :, None].astype(np.float32)
+    reference = recognizer.model(x, training=False).numpy()
+    xla = tf.function(lambda t: recognizer.model(t, training=False), jit_compile=True)
+    options: dict[str, Callable[[], Callable[[np.ndarray], np.ndarray]]] = {
+        "model.predict per image": lambda: lambda t: recognizer.model.predict(t, verbose=0),
+        "tf.function (the Recognizer's call)": lambda: lambda t: recognizer._call(t).numpy(),
+        "tf.function + XLA": lambda: lambda t: xla(t).numpy(),
+        "TensorFlow Lite (fixed shape)": lambda: _tflite(recognizer, x.shape),
+    }
+    rows = []
+    for name, make in options.items():
+        try:
+            run = make()
+            difference = float(np.max(np.abs(run(x) - reference)))
+            median, p95 = _median_ms(lambda: run(x), repeats)
+            rows.append({"option": name, "median_ms": median, "p95_ms": p95, "max_abs_diff": difference})
+        except Exception as exc:  # a conversion that this model does not support: say so in the report
+            log.warning("%s: %s failed: %s", recognizer.name, name, str(exc).splitlines()[0][:200])
+            rows.append({"option": name, "error": str(exc).splitlines()[0][:200]})
+    plain = next((r["median_ms"] for r in rows if r["option"].startswith("model.predict") and "median_ms" in r), None)
+    for row in rows:
+        if plain and "median_ms" in row:
+            row["speed_up"] = plain / row["median_ms"]
+    return rows

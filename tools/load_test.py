@@ -1,0 +1,125 @@
+"""Load test: many gradio_client clients send mixed requests to a live `python app.py` for a while.
+
+    python tools/load_test.py                    # 50 clients for 60 s
+    python tools/load_test.py --clients 5 --seconds 10
+
+Every answer is checked against the number drawn in the image (or "no digits" / an error for the images
+that have none). Reports p50/p95 latency, throughput and the server's memory before and after.
+"""
+
+from __future__ import annotations
+
+import argparse
+import random
+import sys
+import tempfile
+import threading
+import time
+from pathlib import Path
+
+import cv2
+import numpy as np
+from PIL import Image
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from tests.conftest import draw_number, launch_app  # noqa: E402
+from tools.measure_startup import rss_mb  # noqa: E402
+
+
+def make_inputs(folder: Path) -> list[tuple[Path, str | None]]:
+    """(file, expected digits) for each input kind; None where the answer must be an error."""
+    inputs = []
+    canvas = draw_number("2580", height=100, thickness=10)
+    rgba = np.zeros(canvas.shape + (4,), np.uint8)
+    rgba[..., 3] = 255 - canvas
+    Image.fromarray(rgba).save(folder / "canvas.png")
+    inputs.append((folder / "canvas.png", "2580"))
+    page = np.full((480, 640), 225.0, np.float32)
+    number = draw_number("316", height=90, thickness=7).astype(np.float32)
+    page[::36] = 175
+    h, w = number.shape
+    page[180 : 180 + h, 100 : 100 + w] = np.minimum(page[180 : 180 + h, 100 : 100 + w], number * 0.85)
+    page *= np.linspace(1.0, 0.7, 640)[None, :]
+    cv2.imwrite(str(folder / "photo.jpg"), page.astype(np.uint8), [cv2.IMWRITE_JPEG_QUALITY, 70])
+    inputs.append((folder / "photo.jpg", "316"))
+    frame = np.full((480, 640), 150.0, np.float32)
+    number = draw_number("74", height=70, thickness=6).astype(np.float32)
+    h, w = number.shape
+    frame[200 : 200 + h, 200 : 200 + w] = 150 - (255 - number) * 0.35
+    frame += np.random.default_rng(0).normal(0, 4, frame.shape)
+    cv2.imwrite(str(folder / "webcam.png"), np.clip(frame, 0, 255).astype(np.uint8))
+    inputs.append((folder / "webcam.png", "74"))
+    Image.new("RGBA", (900, 300)).save(folder / "blank.png")
+    inputs.append((folder / "blank.png", ""))
+    (folder / "text.png").write_text("not an image")
+    inputs.append((folder / "text.png", None))
+    return inputs
+
+
+def right(answer: dict, expected: str | None) -> bool:
+    if expected is None:
+        return bool(answer["error"])
+    return answer["error"] is None and answer["digits"] == expected
+
+
+def main() -> None:
+    from gradio_client import Client, handle_file
+
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--clients", type=int, default=50)
+    parser.add_argument("--seconds", type=float, default=60.0)
+    args = parser.parse_args()
+
+    folder = Path(tempfile.mkdtemp(prefix="load-"))
+    inputs = make_inputs(folder)
+    server, url = launch_app()
+    try:
+        warm = Client(url, verbose=False)
+        for path, expected in inputs:
+            for model in ("cnn", "gru"):
+                answer = warm.predict(handle_file(str(path)), model, api_name="/predict")
+                assert right(answer, expected), f"{path.name} with {model} alone: {answer}"
+        before = rss_mb(server.pid)
+        peak = [before]
+        results: list[tuple[float, bool]] = []
+        lock = threading.Lock()
+        stop = time.monotonic() + args.seconds
+
+        def client_loop(index: int) -> None:
+            client = Client(url, verbose=False)
+            rng = random.Random(index)
+            while time.monotonic() < stop:
+                path, expected = rng.choice(inputs)
+                start = time.perf_counter()
+                try:
+                    answer = client.predict(handle_file(str(path)), rng.choice(["cnn", "gru"]), api_name="/predict")
+                    ok = right(answer, expected)
+                except Exception:  # a dropped or failed request counts as wrong
+                    ok = False
+                with lock:
+                    results.append((time.perf_counter() - start, ok))
+
+        threads = [threading.Thread(target=client_loop, args=(i,)) for i in range(args.clients)]
+        for thread in threads:
+            thread.start()
+        while any(t.is_alive() for t in threads):
+            peak.append(rss_mb(server.pid))
+            time.sleep(0.5)
+        after = rss_mb(server.pid)
+        latencies = np.array([r[0] for r in results]) * 1000
+        wrong = sum(not r[1] for r in results)
+        print(f"{args.clients} clients, {args.seconds:.0f} s: {len(results)} requests answered "
+              f"({len(results) / args.seconds:.1f}/s), {wrong} wrong or failed")
+        print(f"latency per request: p50 {np.percentile(latencies, 50):.0f} ms, "
+              f"p95 {np.percentile(latencies, 95):.0f} ms, max {latencies.max():.0f} ms")
+        print(f"server memory: {before:.0f} MB before, {max(peak):.0f} MB peak, {after:.0f} MB after")
+        sys.exit(1 if wrong or not results else 0)
+    finally:
+        server.terminate()
+        server.wait(timeout=30)
+
+
+if __name__ == "__main__":
+    main()
