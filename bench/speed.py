@@ -1,5 +1,6 @@
 """Ways to run one model on one image, timed in the same process: plain `model.predict`, the compiled
-`tf.function` the `Recognizer` uses, the same with XLA, and a TensorFlow Lite conversion."""
+`tf.function` the `Recognizer` uses for batches, the same with XLA, and the TensorFlow Lite copy the
+`Recognizer` uses for single images."""
 
 from __future__ import annotations
 
@@ -24,26 +25,10 @@ def _median_ms(call: Callable[[], object], repeats: int) -> tuple[float, float]:
     return float(np.median(times)), float(np.percentile(times, 95))
 
 
-def _tflite(recognizer: Recognizer, shape: tuple[int, ...]) -> Callable[[np.ndarray], np.ndarray]:
-    import tempfile
-
-    import tensorflow as tf
-
-    with tempfile.TemporaryDirectory() as folder:
-        recognizer.model.export(folder, input_signature=[tf.TensorSpec(shape, tf.float32)], verbose=False)
-        converter = tf.lite.TFLiteConverter.from_saved_model(folder)
-        converter.target_spec.supported_ops = [tf.lite.OpsSet.TFLITE_BUILTINS, tf.lite.OpsSet.SELECT_TF_OPS]
-        flatbuffer = converter.convert()
-    interpreter = tf.lite.Interpreter(model_content=flatbuffer, num_threads=1)
-    interpreter.allocate_tensors()
-    source, result = interpreter.get_input_details()[0]["index"], interpreter.get_output_details()[0]["index"]
-
-    def run(x: np.ndarray) -> np.ndarray:
-        interpreter.set_tensor(source, x)
-        interpreter.invoke()
-        return interpreter.get_tensor(result)
-
-    return run
+def _shipped_lite(recognizer: Recognizer) -> Callable[[np.ndarray], np.ndarray]:
+    if recognizer.lite is None:
+        raise FileNotFoundError("no up-to-date .tflite beside the weights (python -m training.export)")
+    return recognizer.lite
 
 
 def compare_backends(recognizer: Recognizer, image: np.ndarray, repeats: int = 200) -> list[dict]:
@@ -55,9 +40,9 @@ def compare_backends(recognizer: Recognizer, image: np.ndarray, repeats: int = 2
     xla = tf.function(lambda t: recognizer.model(t, training=False), jit_compile=True)
     options: dict[str, Callable[[], Callable[[np.ndarray], np.ndarray]]] = {
         "model.predict per image": lambda: lambda t: recognizer.model.predict(t, verbose=0),
-        "tf.function (the Recognizer's call)": lambda: lambda t: recognizer._call(t).numpy(),
+        "tf.function (the Recognizer's batch call)": lambda: lambda t: recognizer._call(t).numpy(),
         "tf.function + XLA": lambda: lambda t: xla(t).numpy(),
-        "TensorFlow Lite (fixed shape)": lambda: _tflite(recognizer, x.shape),
+        "TensorFlow Lite (the Recognizer's single-image call)": lambda: _shipped_lite(recognizer),
     }
     rows = []
     for name, make in options.items():

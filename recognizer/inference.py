@@ -10,6 +10,7 @@ import numpy as np
 
 from recognizer.decoding import Prediction, decode_ctc, decode_positions
 from recognizer.images import ImageSource
+from recognizer.lite import LiteCall
 from recognizer.models import ARCHITECTURES
 from recognizer.preprocess import preprocess
 
@@ -22,14 +23,19 @@ SHIPPED = ("cnn", "gru")
 
 
 class Recognizer:
-    """Reads the digits in an image with one model (`cnn`, `gru`, `seed-cnn` or `seed-gru`)."""
+    """Reads the digits in an image with one model (`cnn`, `gru`, `seed-cnn` or `seed-gru`).
 
-    def __init__(self, name: str, model) -> None:
+    One image goes through the model's TensorFlow Lite copy where one ships beside the weights (fastest);
+    batches, and models without a copy, go through one compiled `tf.function`.
+    """
+
+    def __init__(self, name: str, model, lite: LiteCall | None = None) -> None:
         import tensorflow as tf
 
         self.name = name
         self.arch = ARCHITECTURES[name]
         self.model = model
+        self.lite = lite
         width = None if not self.arch.spec.fixed_width else self.arch.spec.width
         signature = tf.TensorSpec((None, self.arch.spec.height, width, 1), tf.float32)
         self._call = tf.function(lambda x: model(x, training=False), input_signature=[signature])
@@ -49,12 +55,15 @@ class Recognizer:
             model = keras.saving.load_model(path, compile=False, safe_mode=True)
         except Exception as exc:  # a corrupt or foreign file: say which and how to rebuild it
             raise ValueError(f"weights file {path} could not be loaded ({exc}); {retrain}") from None
-        log.info("loaded %s from %s", name, path)
-        return cls(name, model)
+        lite = LiteCall.beside(path)
+        log.info("loaded %s from %s%s", name, path, " with its TensorFlow Lite copy" if lite else "")
+        return cls(name, model, lite)
 
     def warm_up(self) -> None:
-        """Trace the compiled call once, so that the first real read is as fast as the rest."""
-        self._run([np.zeros((self.arch.spec.height, self.arch.spec.width), np.float32)])
+        """Trace the compiled call and size the Lite interpreter, so that first reads are as fast as the rest."""
+        blank = [np.zeros((self.arch.spec.height, self.arch.spec.width), np.float32)]
+        self._run(blank)  # one image
+        self._run(blank * 2)  # a batch
 
     def _decode(self, output: np.ndarray) -> tuple[str, float, np.ndarray]:
         return decode_ctc(output) if self.arch.decoder == "ctc" else decode_positions(output)
@@ -78,9 +87,11 @@ class Recognizer:
         return predictions
 
     def _run(self, inputs: list[np.ndarray]) -> np.ndarray:
-        """One compiled model call on images padded on the right to a common width."""
+        """One model call on images padded on the right to a common width."""
         width = max(x.shape[1] for x in inputs)
         batch = np.zeros((len(inputs), self.arch.spec.height, width, 1), np.float32)
         for i, x in enumerate(inputs):
             batch[i, :, : x.shape[1], 0] = x
+        if self.lite is not None and len(inputs) == 1:
+            return self.lite(batch)
         return self._call(batch).numpy()

@@ -22,6 +22,7 @@ import tensorflow as tf
 from recognizer.decoding import ctc_greedy, softmax
 from recognizer.models import ARCHITECTURES, BLANK, Architecture
 from training.dataset import CachedStrings, SyntheticStrings, build_cache
+from training.export import export_weights
 from training.mnist import load_mnist
 from training.synth import StringSynth, SynthConfig
 
@@ -146,6 +147,7 @@ def train(args: argparse.Namespace) -> dict:
                         callbacks=callbacks, verbose=1 if args.progress else 2).history
     minutes = (time.time() - start) / 60
     plot_history(history, out / f"{args.model}-curves.png", args.model)
+    export_weights(args.model, weights)  # the TensorFlow Lite copy the Recognizer reads single images with
     best = int(np.argmin(history["val_loss"]))
     report = {
         "model": args.model,
