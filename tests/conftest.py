@@ -85,3 +85,17 @@ def app_url():
     yield url
     server.terminate()
     server.wait(timeout=30)
+
+
+def fake_camera_video(path: Path, text: str) -> Path:
+    """A Y4M clip of a number written on a light sheet, for Chromium's fake webcam."""
+    frame = np.full((480, 640), 225, np.uint8)
+    number = draw_number(text, height=90, thickness=9, paper=225)
+    top, left = (480 - number.shape[0]) // 2, (640 - number.shape[1]) // 2
+    frame[top : top + number.shape[0], left : left + number.shape[1]] = number
+    chroma = np.full(320 * 240 * 2, 128, np.uint8).tobytes()  # 4:2:0, no colour
+    with path.open("wb") as clip:
+        clip.write(b"YUV4MPEG2 W640 H480 F10:1 Ip A1:1 C420jpeg\n")
+        for _ in range(10):
+            clip.write(b"FRAME\n" + frame.tobytes() + chroma)
+    return path

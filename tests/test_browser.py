@@ -9,10 +9,9 @@ import os
 import shutil
 from pathlib import Path
 
-import numpy as np
 import pytest
 
-from tests.conftest import ROOT
+from tests.conftest import ROOT, fake_camera_video
 
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 if os.environ.get("REQUIRE_BROWSER") != "1":
@@ -93,22 +92,6 @@ def test_upload_an_example_photo(page):
     page.locator("#upload input[type=file]").set_input_files(str(photo))
     wait_for_reading(page, "385")
     screenshot(page, "upload.png")
-
-
-def fake_camera_video(path: Path, text: str) -> Path:
-    """A Y4M clip of a number written on a light sheet, for Chromium's fake webcam."""
-    from tests.conftest import draw_number
-
-    frame = np.full((480, 640), 225, np.uint8)
-    number = draw_number(text, height=90, thickness=9, paper=225)
-    top, left = (480 - number.shape[0]) // 2, (640 - number.shape[1]) // 2
-    frame[top : top + number.shape[0], left : left + number.shape[1]] = number
-    chroma = np.full(320 * 240 * 2, 128, np.uint8).tobytes()  # 4:2:0, no colour
-    with path.open("wb") as clip:
-        clip.write(b"YUV4MPEG2 W640 H480 F10:1 Ip A1:1 C420jpeg\n")
-        for _ in range(10):
-            clip.write(b"FRAME\n" + frame.tobytes() + chroma)
-    return path
 
 
 def test_live_webcam_reads_the_number_held_up(app_url, tmp_path):

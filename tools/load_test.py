@@ -1,10 +1,14 @@
 """Load test: many gradio_client clients send mixed requests to a live `python app.py` for a while.
 
     python tools/load_test.py                    # 50 clients for 60 s
+    python tools/load_test.py --webcam           # and a browser streaming its (fake) webcam meanwhile
     python tools/load_test.py --clients 5 --seconds 10
 
 Every answer is checked against the number drawn in the image (or "no digits" / an error for the images
-that have none). Reports p50/p95 latency, throughput and the server's memory before and after.
+that have none). Reports p50/p95 latency, throughput and the server's memory before and after. With
+--webcam, Debian's Chromium streams a fake camera showing "2048" to the Live tab during the load; the
+script counts the readings shown, checks the last one, and checks that none arrive after Stop (frames
+that came in during a read were dropped, not queued).
 """
 
 from __future__ import annotations
@@ -24,7 +28,7 @@ from PIL import Image
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from tests.conftest import draw_number, launch_app  # noqa: E402
+from tests.conftest import draw_number, fake_camera_video, launch_app  # noqa: E402
 from tools.measure_startup import rss_mb  # noqa: E402
 
 
@@ -58,6 +62,47 @@ def make_inputs(folder: Path) -> list[tuple[Path, str | None]]:
     return inputs
 
 
+class WebcamStream:
+    """Chromium streaming a fake camera clip to the app's Live tab, counting the readings it shows."""
+
+    COUNT_UPDATES = """() => { window.readings = []; new MutationObserver(() => window.readings.push(
+        [performance.now(), document.querySelector('#reading .number')?.innerText])).observe(
+        document.querySelector('#reading'), {childList: true, subtree: true, characterData: true}); }"""
+
+    def __init__(self, url: str, folder: Path):
+        from playwright import sync_api
+
+        video = fake_camera_video(folder / "camera.y4m", "2048")
+        self._playwright = sync_api.sync_playwright().start()
+        self.browser = self._playwright.chromium.launch(
+            executable_path="/usr/bin/chromium", headless=True,
+            args=["--no-sandbox", "--disable-gpu", "--use-fake-device-for-media-stream",
+                  "--use-fake-ui-for-media-stream", f"--use-file-for-fake-video-capture={video}"])
+        self.page = self.browser.new_page(viewport={"width": 1400, "height": 1000})
+        self.page.goto(url)
+        self.page.get_by_role("tab", name="Webcam").click()
+        self.page.locator("#live").get_by_text("Click to Access Webcam").click()
+        self.page.evaluate(self.COUNT_UPDATES)
+        self.page.locator("#live button.capture-button").click(timeout=30_000)
+        self.started = time.monotonic()
+
+    def stop(self) -> str:
+        """Stop streaming; a summary line. Raises AssertionError on a wrong or late (queued) reading."""
+        seconds = time.monotonic() - self.started
+        self.page.locator("#live button.capture-button").click()
+        stopped = self.page.evaluate("performance.now()")
+        self.page.wait_for_timeout(3000)
+        readings = self.page.evaluate("window.readings")
+        self.browser.close()
+        self._playwright.stop()
+        shown = [r for r in readings if r[1]]
+        late = [r for r in shown if r[0] > stopped + 1000]
+        assert shown and shown[-1][1] == "2048", f"webcam readings {shown[-5:]}"
+        assert not late, f"{len(late)} readings arrived more than 1 s after Stop: frames were queued"
+        return (f"webcam stream: {seconds:.0f} s streamed (a frame every 0.25 s), the reading shown updated "
+                f"throughout, last reading {shown[-1][1]}, nothing shown more than 1 s after Stop")
+
+
 def right(answer: dict, expected: str | None) -> bool:
     if expected is None:
         return bool(answer["error"])
@@ -70,6 +115,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--clients", type=int, default=50)
     parser.add_argument("--seconds", type=float, default=60.0)
+    parser.add_argument("--webcam", action="store_true", help="also stream a fake webcam from Chromium")
     args = parser.parse_args()
 
     folder = Path(tempfile.mkdtemp(prefix="load-"))
@@ -83,6 +129,7 @@ def main() -> None:
                 assert right(answer, expected), f"{path.name} with {model} alone: {answer}"
         before = rss_mb(server.pid)
         peak = [before]
+        webcam = WebcamStream(url, folder) if args.webcam else None
         results: list[tuple[float, bool]] = []
         lock = threading.Lock()
         stop = time.monotonic() + args.seconds
@@ -107,6 +154,7 @@ def main() -> None:
         while any(t.is_alive() for t in threads):
             peak.append(rss_mb(server.pid))
             time.sleep(0.5)
+        webcam_line = webcam.stop() if webcam else None
         after = rss_mb(server.pid)
         latencies = np.array([r[0] for r in results]) * 1000
         wrong = sum(not r[1] for r in results)
@@ -115,6 +163,8 @@ def main() -> None:
         print(f"latency per request: p50 {np.percentile(latencies, 50):.0f} ms, "
               f"p95 {np.percentile(latencies, 95):.0f} ms, max {latencies.max():.0f} ms")
         print(f"server memory: {before:.0f} MB before, {max(peak):.0f} MB peak, {after:.0f} MB after")
+        if webcam_line:
+            print(webcam_line)
         sys.exit(1 if wrong or not results else 0)
     finally:
         server.terminate()
