@@ -120,7 +120,11 @@ def main() -> None:
     parser.add_argument("--port", type=int, help="port (default $GRADIO_SERVER_PORT, else 7860 or the next free)")
     args = parser.parse_args()
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
-    demo = build(Reader())
+    try:
+        reader = Reader()
+    except (FileNotFoundError, ValueError) as exc:  # missing or corrupt weights: say which, and how to rebuild
+        raise SystemExit(f"error: {exc}") from None
+    demo = build(reader)
     demo.queue(default_concurrency_limit=2).launch(server_name=args.host, server_port=args.port, css=CSS,
                                                    max_file_size=MAX_FILE_BYTES)
 

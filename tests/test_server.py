@@ -70,3 +70,18 @@ def test_awkward_and_unreadable_files(client, tmp_path):
         answer = client.predict(handle_file(str(path)), "gru", api_name="/predict")
         assert answer["digits"] == "" and "cannot be read" in answer["error"], name
     assert client.predict(handle_file(str(path)), "gru", api_name="/predict")["error"]  # the server is still up
+
+
+def test_missing_weights_stop_the_start_with_a_message(tmp_path):
+    import subprocess
+    import sys
+
+    from tests.conftest import ROOT
+
+    start = ("import sys, pathlib, recognizer.inference as inference; "
+             f"inference.WEIGHTS_DIR = pathlib.Path({str(tmp_path)!r}); sys.argv = ['app.py']; "
+             "import app; app.main()")
+    result = subprocess.run([sys.executable, "-c", start], cwd=ROOT, capture_output=True, text=True, timeout=120)
+    assert result.returncode == 1 and "Traceback" not in result.stderr
+    assert f"weights file {tmp_path}/cnn.keras not found" in result.stderr
+    assert "python -m training.train --model cnn" in result.stderr
