@@ -9,7 +9,6 @@ from __future__ import annotations
 import argparse
 import json
 import logging
-import resource
 import subprocess
 import sys
 import threading
@@ -46,7 +45,7 @@ def _rss_mb() -> float:
 
 
 class PeakMemory:
-    """Highest resident memory of this process while the block runs, and of any child process so far, in MB."""
+    """Highest resident memory of this process while the block runs, in MB."""
 
     def __enter__(self) -> "PeakMemory":
         self.peak, self._running = _rss_mb(), True
@@ -62,7 +61,6 @@ class PeakMemory:
     def __exit__(self, *exc) -> None:
         self._running = False
         self._thread.join()
-        self.children = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
 
 
 def seed_weights(name: str, folder: Path, mnist: str | None) -> Path:
@@ -102,8 +100,8 @@ def score_reader(reader: DigitReader, sets: dict, photo: np.ndarray, repeats: in
         reader.read(batch)
         row["images_per_s"] = len(batch) / (time.perf_counter() - start)
     row["photo_ms_p50"], row["photo_ms_p95"] = float(np.median(single)), float(np.percentile(single, 95))
-    # Tesseract runs as a child process: its own peak is what it costs.
-    row["peak_memory_mb"] = memory.children if isinstance(reader, TesseractReader) else memory.peak
+    # Tesseract runs in processes of its own: their peak is what it costs.
+    row["peak_memory_mb"] = reader.peak_mb if isinstance(reader, TesseractReader) else memory.peak
     return row
 
 
@@ -127,7 +125,8 @@ def to_markdown(report: dict) -> str:
         lines.append(f"| {name} | {row['photo_ms_p50']:.1f} ms | {row['photo_ms_p95']:.1f} ms | "
                      f"{row['images_per_s']:.0f} images/s | {row['peak_memory_mb']:.0f} MB |")
     lines += ["", "The seed baselines read exactly 4 digits (`four-digit` is their home ground). Memory: the benchmark "
-              "process's peak, TensorFlow runtime included (Tesseract: its own process's peak).", "",
+              "process's peak while that reader ran, so it grows with every model loaded and includes the "
+              "TensorFlow runtime; for Tesseract, the peak of its own processes.", "",
               "## One model call on one 32x256 input, by way of running it", "",
               "| model | option | median | p95 | vs model.predict | max abs diff to Keras |", "|---|---|---|---|---|---|"]
     for model, rows in report["backends"].items():

@@ -1,7 +1,7 @@
 """Load test: many gradio_client clients send mixed requests to a live `python app.py` for a while.
 
     python tools/load_test.py                    # 50 clients for 60 s
-    python tools/load_test.py --webcam           # and a browser streaming its (fake) webcam meanwhile
+    python tools/load_test.py --webcam --rounds 2  # and a browser streaming its (fake) webcam; twice
     python tools/load_test.py --clients 5 --seconds 10
 
 Every answer is checked against the number drawn in the image (or "no digits" / an error for the images
@@ -109,66 +109,79 @@ def right(answer: dict, expected: str | None) -> bool:
     return answer["error"] is None and answer["digits"] == expected
 
 
+def load_round(url: str, inputs: list, clients: int, seconds: float, server_pid: int) -> tuple[list, float]:
+    """`clients` threads, each with its own gradio_client, sending random requests for `seconds`.
+
+    Returns (latency in seconds, answer right) per request, and the server's peak memory meanwhile.
+    """
+    from gradio_client import Client, handle_file
+
+    results: list[tuple[float, bool]] = []
+    lock = threading.Lock()
+    stop = time.monotonic() + seconds
+
+    def client_loop(index: int) -> None:
+        client = Client(url, verbose=False)
+        rng = random.Random(index)
+        while time.monotonic() < stop:
+            path, expected = rng.choice(inputs)
+            start = time.perf_counter()
+            try:
+                answer = client.predict(handle_file(str(path)), rng.choice(["cnn", "gru"]), api_name="/predict")
+                ok = right(answer, expected)
+            except Exception:  # a dropped or failed request counts as wrong
+                ok = False
+            with lock:
+                results.append((time.perf_counter() - start, ok))
+
+    threads = [threading.Thread(target=client_loop, args=(i,)) for i in range(clients)]
+    for thread in threads:
+        thread.start()
+    peak = rss_mb(server_pid)
+    while any(t.is_alive() for t in threads):
+        peak = max(peak, rss_mb(server_pid))
+        time.sleep(0.5)
+    return results, peak
+
+
 def main() -> None:
     from gradio_client import Client, handle_file
 
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--clients", type=int, default=50)
     parser.add_argument("--seconds", type=float, default=60.0)
+    parser.add_argument("--rounds", type=int, default=1, help="rounds on the same server (is memory flat?)")
     parser.add_argument("--webcam", action="store_true", help="also stream a fake webcam from Chromium")
     args = parser.parse_args()
 
     folder = Path(tempfile.mkdtemp(prefix="load-"))
     inputs = make_inputs(folder)
     server, url = launch_app()
+    failed = False
     try:
         warm = Client(url, verbose=False)
         for path, expected in inputs:
             for model in ("cnn", "gru"):
                 answer = warm.predict(handle_file(str(path)), model, api_name="/predict")
                 assert right(answer, expected), f"{path.name} with {model} alone: {answer}"
-        before = rss_mb(server.pid)
-        peak = [before]
-        webcam = WebcamStream(url, folder) if args.webcam else None
-        results: list[tuple[float, bool]] = []
-        lock = threading.Lock()
-        stop = time.monotonic() + args.seconds
-
-        def client_loop(index: int) -> None:
-            client = Client(url, verbose=False)
-            rng = random.Random(index)
-            while time.monotonic() < stop:
-                path, expected = rng.choice(inputs)
-                start = time.perf_counter()
-                try:
-                    answer = client.predict(handle_file(str(path)), rng.choice(["cnn", "gru"]), api_name="/predict")
-                    ok = right(answer, expected)
-                except Exception:  # a dropped or failed request counts as wrong
-                    ok = False
-                with lock:
-                    results.append((time.perf_counter() - start, ok))
-
-        threads = [threading.Thread(target=client_loop, args=(i,)) for i in range(args.clients)]
-        for thread in threads:
-            thread.start()
-        while any(t.is_alive() for t in threads):
-            peak.append(rss_mb(server.pid))
-            time.sleep(0.5)
-        webcam_line = webcam.stop() if webcam else None
-        after = rss_mb(server.pid)
-        latencies = np.array([r[0] for r in results]) * 1000
-        wrong = sum(not r[1] for r in results)
-        print(f"{args.clients} clients, {args.seconds:.0f} s: {len(results)} requests answered "
-              f"({len(results) / args.seconds:.1f}/s), {wrong} wrong or failed")
-        print(f"latency per request: p50 {np.percentile(latencies, 50):.0f} ms, "
-              f"p95 {np.percentile(latencies, 95):.0f} ms, max {latencies.max():.0f} ms")
-        print(f"server memory: {before:.0f} MB before, {max(peak):.0f} MB peak, {after:.0f} MB after")
-        if webcam_line:
-            print(webcam_line)
-        sys.exit(1 if wrong or not results else 0)
+        print(f"server memory before: {rss_mb(server.pid):.0f} MB")
+        for round_ in range(1, args.rounds + 1):
+            webcam = WebcamStream(url, folder) if args.webcam else None
+            results, peak = load_round(url, inputs, args.clients, args.seconds, server.pid)
+            webcam_line = webcam.stop() if webcam else None
+            latencies = np.array([r[0] for r in results]) * 1000
+            wrong = sum(not r[1] for r in results)
+            failed |= bool(wrong) or not results
+            print(f"round {round_}: {args.clients} clients, {args.seconds:.0f} s: {len(results)} requests answered "
+                  f"({len(results) / args.seconds:.1f}/s), {wrong} wrong or failed; latency p50 "
+                  f"{np.percentile(latencies, 50):.0f} ms, p95 {np.percentile(latencies, 95):.0f} ms, max "
+                  f"{latencies.max():.0f} ms; server memory {peak:.0f} MB peak, {rss_mb(server.pid):.0f} MB after")
+            if webcam_line:
+                print(f"round {round_}: {webcam_line}")
     finally:
         server.terminate()
         server.wait(timeout=30)
+    sys.exit(1 if failed else 0)
 
 
 if __name__ == "__main__":
