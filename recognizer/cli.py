@@ -3,17 +3,39 @@
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import logging
+import os
 import sys
 
-from recognizer.inference import SHIPPED, Recognizer
-from recognizer.models import ARCHITECTURES
+
+@contextlib.contextmanager
+def _native_stderr_silenced():
+    """TensorFlow (on import) and TensorFlow Lite (on loading) write notices straight to file descriptor 2:
+    keep them off the CLI's stderr, which is for the user's error messages."""
+    sys.stderr.flush()
+    saved = os.dup(2)
+    with open(os.devnull, "w") as devnull:
+        os.dup2(devnull.fileno(), 2)
+    try:
+        yield
+    finally:
+        os.dup2(saved, 2)
+        os.close(saved)
+
+
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+with _native_stderr_silenced():
+    from recognizer.inference import SHIPPED, Recognizer
+    from recognizer.models import ARCHITECTURES
 
 
 def _predict(args: argparse.Namespace) -> int:
     try:
-        recognizer = Recognizer.load(args.model, args.weights)
+        with _native_stderr_silenced():
+            recognizer = Recognizer.load(args.model, args.weights)
+            recognizer.warm_up()
     except (FileNotFoundError, ValueError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2

@@ -85,3 +85,14 @@ def test_missing_weights_stop_the_start_with_a_message(tmp_path):
     assert result.returncode == 1 and "Traceback" not in result.stderr
     assert f"weights file {tmp_path}/cnn.keras not found" in result.stderr
     assert "python -m training.train --model cnn" in result.stderr
+
+
+def test_listens_on_loopback_only_by_default(app_url):
+    port = int(app_url.rstrip("/").rsplit(":", 1)[1])
+    listening = []
+    for line in open("/proc/net/tcp").read().splitlines()[1:] + open("/proc/net/tcp6").read().splitlines()[1:]:
+        local, state = line.split()[1], line.split()[3]
+        address, hex_port = local.rsplit(":", 1)
+        if int(hex_port, 16) == port and state == "0A":  # LISTEN
+            listening.append(address)
+    assert listening == ["0100007F"]  # 127.0.0.1, not 0.0.0.0 or ::
