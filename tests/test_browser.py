@@ -26,14 +26,19 @@ ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--d
 
 
 @pytest.fixture(scope="module")
-def page(app_url):
-    with sync_api.sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=CHROMIUM, headless=True, args=ARGS)
-        page = browser.new_page(viewport={"width": 1400, "height": 1000})
-        page.goto(app_url)
-        page.wait_for_selector("#sketch canvas", timeout=60_000)
-        yield page
-        browser.close()
+def playwright():
+    with sync_api.sync_playwright() as running:
+        yield running
+
+
+@pytest.fixture(scope="module")
+def page(playwright, app_url):
+    browser = playwright.chromium.launch(executable_path=CHROMIUM, headless=True, args=ARGS)
+    page = browser.new_page(viewport={"width": 1400, "height": 1000})
+    page.goto(app_url)
+    page.wait_for_selector("#sketch canvas", timeout=60_000)
+    yield page
+    browser.close()
 
 
 def screenshot(page, name: str) -> None:
@@ -94,12 +99,12 @@ def test_upload_an_example_photo(page):
     screenshot(page, "upload.png")
 
 
-def test_live_webcam_reads_the_number_held_up(app_url, tmp_path):
+def test_live_webcam_reads_the_number_held_up(playwright, app_url, tmp_path):
     video = fake_camera_video(tmp_path / "camera.y4m", "2048")
     camera = ["--use-fake-device-for-media-stream", "--use-fake-ui-for-media-stream",
               f"--use-file-for-fake-video-capture={video}"]
-    with sync_api.sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=CHROMIUM, headless=True, args=ARGS + camera)
+    browser = playwright.chromium.launch(executable_path=CHROMIUM, headless=True, args=ARGS + camera)
+    try:
         page = browser.new_page(viewport={"width": 1400, "height": 1000})
         page.goto(app_url)
         page.get_by_role("tab", name="Webcam").click()
@@ -107,6 +112,7 @@ def test_live_webcam_reads_the_number_held_up(app_url, tmp_path):
         page.locator("#live button.capture-button").click(timeout=30_000)  # start streaming
         wait_for_reading(page, "2048")  # read the right way round: the frames are not mirrored
         screenshot(page, "webcam.png")
+    finally:
         browser.close()
 
 
