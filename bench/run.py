@@ -128,7 +128,8 @@ def to_markdown(report: dict) -> str:
               "process's peak while that reader ran, so it grows with every model loaded and includes the "
               "TensorFlow runtime; for Tesseract, the peak of its own processes.", "",
               "## One model call on one 32x256 input, by way of running it", "",
-              "| model | option | median | p95 | vs model.predict | max abs diff to Keras |", "|---|---|---|---|---|---|"]
+              "| model | option | median | p95 | vs model.predict | max abs diff to Keras |",
+              "|---|---|---|---|---|---|"]
     for model, rows in report["backends"].items():
         for r in rows:
             if "error" in r:
