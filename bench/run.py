@@ -37,8 +37,9 @@ SEED_TRAINING = {
 }
 
 
-def _rss_mb() -> float:
-    for line in Path("/proc/self/status").read_text().splitlines():
+def rss_mb(pid: int | str = "self") -> float:
+    """Resident memory of a process, in MB (Linux)."""
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
         if line.startswith("VmRSS:"):
             return int(line.split()[1]) / 1024
     return float("nan")
@@ -48,14 +49,14 @@ class PeakMemory:
     """Highest resident memory of this process while the block runs, in MB."""
 
     def __enter__(self) -> "PeakMemory":
-        self.peak, self._running = _rss_mb(), True
+        self.peak, self._running = rss_mb(), True
         self._thread = threading.Thread(target=self._sample, daemon=True)
         self._thread.start()
         return self
 
     def _sample(self) -> None:
         while self._running:
-            self.peak = max(self.peak, _rss_mb())
+            self.peak = max(self.peak, rss_mb())
             time.sleep(0.05)
 
     def __exit__(self, *exc) -> None:

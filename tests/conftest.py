@@ -99,3 +99,10 @@ def fake_camera_video(path: Path, text: str) -> Path:
         for _ in range(10):
             clip.write(b"FRAME\n" + frame.tobytes() + chroma)
     return path
+
+
+def start_live_webcam(page) -> None:
+    """On the app's page (Playwright), open the Webcam tab and start streaming the Live camera."""
+    page.get_by_role("tab", name="Webcam").click()
+    page.locator("#live").get_by_text("Click to Access Webcam").click()
+    page.locator("#live button.capture-button").click(timeout=30_000)

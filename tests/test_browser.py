@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import ROOT, fake_camera_video
+from tests.conftest import ROOT, fake_camera_video, start_live_webcam
 
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 if os.environ.get("REQUIRE_BROWSER") != "1":
@@ -107,9 +107,7 @@ def test_live_webcam_reads_the_number_held_up(playwright, app_url, tmp_path):
     try:
         page = browser.new_page(viewport={"width": 1400, "height": 1000})
         page.goto(app_url)
-        page.get_by_role("tab", name="Webcam").click()
-        page.locator("#live").get_by_text("Click to Access Webcam").click()
-        page.locator("#live button.capture-button").click(timeout=30_000)  # start streaming
+        start_live_webcam(page)
         wait_for_reading(page, "2048")  # read the right way round: the frames are not mirrored
         screenshot(page, "webcam.png")
     finally:

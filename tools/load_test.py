@@ -28,8 +28,8 @@ from PIL import Image
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from tests.conftest import draw_number, fake_camera_video, launch_app  # noqa: E402
-from tools.measure_startup import rss_mb  # noqa: E402
+from tests.conftest import draw_number, fake_camera_video, launch_app, start_live_webcam  # noqa: E402
+from bench.run import rss_mb  # noqa: E402
 
 
 def make_inputs(folder: Path) -> list[tuple[Path, str | None]]:
@@ -80,10 +80,9 @@ class WebcamStream:
                   "--use-fake-ui-for-media-stream", f"--use-file-for-fake-video-capture={video}"])
         self.page = self.browser.new_page(viewport={"width": 1400, "height": 1000})
         self.page.goto(url)
-        self.page.get_by_role("tab", name="Webcam").click()
-        self.page.locator("#live").get_by_text("Click to Access Webcam").click()
+        self.page.wait_for_selector("#reading")
         self.page.evaluate(self.COUNT_UPDATES)
-        self.page.locator("#live button.capture-button").click(timeout=30_000)
+        start_live_webcam(self.page)
         self.started = time.monotonic()
 
     def stop(self) -> str:
