@@ -5,10 +5,40 @@ from __future__ import annotations
 import io
 from pathlib import Path
 
+import cv2
 import numpy as np
 from PIL import Image
 
 from tests.conftest import draw_number
+
+
+def canvas_png(path: Path, text: str) -> None:
+    """A browser canvas: black RGB everywhere, the strokes only in alpha."""
+    gray = draw_number(text, height=100, thickness=10)
+    rgba = np.zeros(gray.shape + (4,), np.uint8)
+    rgba[..., 3] = 255 - gray
+    Image.fromarray(rgba).save(path)
+
+
+def photo_jpg(path: Path, text: str) -> None:
+    """A 640x480 photo of `text` on ruled paper, light falling off, JPEG."""
+    number = draw_number(text, height=90, thickness=7).astype(np.float32)
+    page = np.full((480, 640), 225.0, np.float32)
+    page[::36] = 175  # ruled paper
+    h, w = number.shape
+    page[180 : 180 + h, 100 : 100 + w] = np.minimum(page[180 : 180 + h, 100 : 100 + w], number * 0.85)
+    page *= np.linspace(1.0, 0.7, 640)[None, :]  # light falling off
+    cv2.imwrite(str(path), page.astype(np.uint8), [cv2.IMWRITE_JPEG_QUALITY, 70])
+
+
+def webcam_png(path: Path, text: str) -> None:
+    """A 640x480 low-contrast, noisy webcam frame of `text`."""
+    number = draw_number(text, height=70, thickness=6).astype(np.float32)
+    frame = np.full((480, 640), 150.0, np.float32)
+    h, w = number.shape
+    frame[200 : 200 + h, 200 : 200 + w] = 150 - (255 - number) * 0.35  # low contrast
+    frame += np.random.default_rng(0).normal(0, 4, frame.shape)
+    cv2.imwrite(str(path), np.clip(frame, 0, 255).astype(np.uint8))
 
 
 def awkward_files(folder: Path, text: str) -> dict[str, Path]:

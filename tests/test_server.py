@@ -1,43 +1,15 @@
 """A real server (python app.py) called over HTTP with gradio_client, for each input kind and model."""
 
-import cv2
-import numpy as np
 import pytest
 from gradio_client import Client, handle_file
 from PIL import Image
 
-from tests.conftest import draw_number
+from tests.made_files import canvas_png, photo_jpg, webcam_png
 
 
 @pytest.fixture(scope="module")
 def client(app_url) -> Client:
     return Client(app_url, verbose=False)
-
-
-def canvas_png(path, text):
-    gray = draw_number(text, height=100, thickness=10)
-    rgba = np.zeros(gray.shape + (4,), np.uint8)
-    rgba[..., 3] = 255 - gray
-    Image.fromarray(rgba).save(path)
-
-
-def photo_jpg(path, text):
-    number = draw_number(text, height=90, thickness=7).astype(np.float32)
-    page = np.full((480, 640), 225.0, np.float32)
-    page[::36] = 175  # ruled paper
-    h, w = number.shape
-    page[180 : 180 + h, 100 : 100 + w] = np.minimum(page[180 : 180 + h, 100 : 100 + w], number * 0.85)
-    page *= np.linspace(1.0, 0.7, 640)[None, :]  # light falling off
-    cv2.imwrite(str(path), page.astype(np.uint8), [cv2.IMWRITE_JPEG_QUALITY, 70])
-
-
-def webcam_png(path, text):
-    number = draw_number(text, height=70, thickness=6).astype(np.float32)
-    frame = np.full((480, 640), 150.0, np.float32)
-    h, w = number.shape
-    frame[200 : 200 + h, 200 : 200 + w] = 150 - (255 - number) * 0.35  # low contrast
-    frame += np.random.default_rng(0).normal(0, 4, frame.shape)
-    cv2.imwrite(str(path), np.clip(frame, 0, 255).astype(np.uint8))
 
 
 @pytest.mark.parametrize("model", ["cnn", "gru"])

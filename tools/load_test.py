@@ -21,40 +21,24 @@ import threading
 import time
 from pathlib import Path
 
-import cv2
 import numpy as np
 from PIL import Image
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from tests.conftest import draw_number, fake_camera_video, launch_app, start_live_webcam  # noqa: E402
+from tests.conftest import fake_camera_video, launch_app, start_live_webcam  # noqa: E402
+from tests.made_files import canvas_png, photo_jpg, webcam_png  # noqa: E402
 from bench.run import rss_mb  # noqa: E402
 
 
 def make_inputs(folder: Path) -> list[tuple[Path, str | None]]:
     """(file, expected digits) for each input kind; None where the answer must be an error."""
     inputs = []
-    canvas = draw_number("2580", height=100, thickness=10)
-    rgba = np.zeros(canvas.shape + (4,), np.uint8)
-    rgba[..., 3] = 255 - canvas
-    Image.fromarray(rgba).save(folder / "canvas.png")
-    inputs.append((folder / "canvas.png", "2580"))
-    page = np.full((480, 640), 225.0, np.float32)
-    number = draw_number("316", height=90, thickness=7).astype(np.float32)
-    page[::36] = 175
-    h, w = number.shape
-    page[180 : 180 + h, 100 : 100 + w] = np.minimum(page[180 : 180 + h, 100 : 100 + w], number * 0.85)
-    page *= np.linspace(1.0, 0.7, 640)[None, :]
-    cv2.imwrite(str(folder / "photo.jpg"), page.astype(np.uint8), [cv2.IMWRITE_JPEG_QUALITY, 70])
-    inputs.append((folder / "photo.jpg", "316"))
-    frame = np.full((480, 640), 150.0, np.float32)
-    number = draw_number("74", height=70, thickness=6).astype(np.float32)
-    h, w = number.shape
-    frame[200 : 200 + h, 200 : 200 + w] = 150 - (255 - number) * 0.35
-    frame += np.random.default_rng(0).normal(0, 4, frame.shape)
-    cv2.imwrite(str(folder / "webcam.png"), np.clip(frame, 0, 255).astype(np.uint8))
-    inputs.append((folder / "webcam.png", "74"))
+    for make, name, text in ((canvas_png, "canvas.png", "2580"), (photo_jpg, "photo.jpg", "316"),
+                             (webcam_png, "webcam.png", "74")):
+        make(folder / name, text)
+        inputs.append((folder / name, text))
     Image.new("RGBA", (900, 300)).save(folder / "blank.png")
     inputs.append((folder / "blank.png", ""))
     (folder / "text.png").write_text("not an image")
