@@ -35,7 +35,6 @@ def _predict(args: argparse.Namespace) -> int:
     try:
         with _native_stderr_silenced():
             recognizer = Recognizer.load(args.model, args.weights)
-            recognizer.warm_up()
     except (FileNotFoundError, ValueError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2

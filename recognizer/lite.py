@@ -40,6 +40,7 @@ class LiteCall:
         with warnings.catch_warnings():  # tf.lite.Interpreter announces its move to the LiteRT package
             warnings.simplefilter("ignore")
             self._interpreter = tf.lite.Interpreter(model_path=str(path), num_threads=1)
+        self._interpreter.allocate_tensors()  # sets up the CPU delegate now, at load, not at the first read
         self._input = self._interpreter.get_input_details()[0]["index"]
         self._output = self._interpreter.get_output_details()[0]["index"]
         self._shape: tuple[int, ...] | None = None
