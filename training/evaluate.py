@@ -127,7 +127,8 @@ def plot_confusion(matrix: np.ndarray, path: Path, title: str) -> None:
 
 
 def latency(recognizer: Recognizer, photo: np.ndarray, repeats: int = 200) -> dict:
-    """Median milliseconds of one compiled model call, and of a whole read of a 640x480 photo."""
+    """Median milliseconds of one model call on one image (as the Recognizer makes it), and of a whole read
+    of a 640x480 photo."""
     model_input = [recognizer.predict(photo).image]
     model_ms, e2e_ms = [], []
     for _ in range(repeats):
