@@ -43,11 +43,11 @@ def _column_features(inputs):
     x = layers.MaxPooling2D(2)(x)  # 16 x W/2
     x = _conv(x, 32)
     x = layers.MaxPooling2D(2)(x)  # 8 x W/4
-    x = _conv(x, 48, separable=True)
     x = _conv(x, 64, separable=True)
+    x = _conv(x, 96, separable=True)
     x = layers.MaxPooling2D((2, 1))(x)  # 4 x W/4
-    x = layers.Permute((2, 1, 3))(x)  # W/4 x 4 x 64: one step per group of 4 columns
-    x = layers.Reshape((-1, 4 * 64))(x)
+    x = layers.Permute((2, 1, 3))(x)  # W/4 x 4 x 96: one step per group of 4 columns
+    x = layers.Reshape((-1, 4 * 96))(x)
     return layers.Dense(128, activation="relu")(x)
 
 

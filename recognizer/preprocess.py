@@ -23,13 +23,17 @@ ANALYSIS_SIDE = 240
 
 @dataclass(frozen=True)
 class InputSpec:
-    """The image a model reads: `height` rows, `width` columns (the minimum width unless `fixed_width`)."""
+    """The image a model reads: `height` rows and `width` columns when `fixed_width`.
+
+    Otherwise the width is the number's, padded up to a multiple of `width_step` (as training batches are),
+    and `width` is the width training images are stored at.
+    """
 
     height: int = 32
     width: int = 256
     fixed_width: bool = False
     pad: int = 2
-    width_step: int = 64
+    width_step: int = 32
     max_width: int = 2048  # a bound for pathological aspect ratios (a long thin smear): ~70 digits
 
 
@@ -69,6 +73,22 @@ def _pool(img: np.ndarray, factor: int, reduce: int) -> np.ndarray:
     return np.ascontiguousarray(pooled[factor // 2 : h : factor, factor // 2 : w : factor])
 
 
+def _stroke_width(gray: np.ndarray) -> float:
+    """Width in pixels of the thickest clearly dark shape that does not touch the border (0 if none).
+
+    Shapes touching the border (a desk, a shadow coming in from the edge) are not strokes.
+    """
+    dark = (gray < 0.5 * np.percentile(gray, 90)).astype(np.uint8)
+    n, labels, stats, _ = cv2.connectedComponentsWithStats(dark, connectivity=8)
+    h, w = gray.shape
+    x, y, bw, bh = (stats[1:, i] for i in range(4))
+    inner = np.concatenate([[False], (x > 0) & (y > 0) & (x + bw < w) & (y + bh < h)])
+    if not inner.any():
+        return 0.0
+    depth = cv2.distanceTransform(dark, cv2.DIST_L2, 3)
+    return 2.0 * float(depth[inner[labels]].max())
+
+
 def ink_map(gray: np.ndarray) -> np.ndarray:
     """Ink strength in [0, 1]: darkness relative to an estimate of the paper's local brightness.
 
@@ -78,7 +98,8 @@ def ink_map(gray: np.ndarray) -> np.ndarray:
     h, w = gray.shape
     factor = _pool_factor(gray.shape)
     small = _pool(gray, factor, cv2.MORPH_DILATE)  # keeps the paper, drops thin strokes early
-    k = int(np.clip(min(small.shape) // 6, 9, 81)) | 1
+    # The closing must be wider than the thickest stroke, or thick strokes get hollowed out.
+    k = int(min(max(np.clip(min(small.shape) // 6, 9, 81), 3 * _stroke_width(small)), max(small.shape))) | 1
     closed = cv2.morphologyEx(small, cv2.MORPH_CLOSE, cv2.getStructuringElement(cv2.MORPH_RECT, (k, k)))
     k = int(np.clip(min(small.shape) // 2, 15, 161)) | 1
     median = cv2.medianBlur((small * 255).astype(np.uint8), k).astype(np.float32) / 255.0
@@ -165,7 +186,7 @@ def _fit(crop: np.ndarray, spec: InputSpec) -> np.ndarray:
     if spec.fixed_width:
         width = spec.width
     else:
-        width = min(spec.max_width, max(spec.width, -(-(new_w + 2 * spec.pad) // spec.width_step) * spec.width_step))
+        width = min(spec.max_width, -(-(new_w + 2 * spec.pad) // spec.width_step) * spec.width_step)
     out = np.zeros((spec.height, width), np.float32)
     top = (spec.height - new_h) // 2
     left = (width - new_w) // 2 if spec.fixed_width else spec.pad

@@ -15,7 +15,7 @@ def ink_columns(image: np.ndarray) -> int:
 def test_dark_and_light_ink_give_the_same_input():
     dark = preprocess(draw_number("472")).image
     light = preprocess(draw_number("472", ink=255, paper=0)).image
-    assert dark.shape == (32, 256)
+    assert dark.shape[0] == 32 and dark.shape[1] % 32 == 0 and dark.shape[1] >= ink_columns(dark) + 4
     assert np.abs(dark - light).mean() < 0.02
     assert dark.max() == pytest.approx(1.0)
 
@@ -24,7 +24,7 @@ def test_output_is_white_ink_on_black_cropped_to_the_digits():
     image = preprocess(draw_number("5")).image
     assert image[0].max() == 0 and image[-1].max() == 0  # padding rows
     assert image[2:30].max(axis=1).min() > 0.2  # the digit spans the full inner height
-    assert (image > 0.5).mean() < 0.15  # black background
+    assert np.median(image) == 0 and image[:, -1].max() == 0  # black background and right padding
 
 
 def test_transparent_canvas_with_black_rgb_under_alpha():
@@ -91,7 +91,7 @@ def test_fixed_width_spec_fits_long_strings():
 
 def test_long_numbers_widen_the_input():
     image = preprocess(draw_number("1234567890123456")).image
-    assert image.shape[0] == 32 and image.shape[1] > 256 and image.shape[1] % 64 == 0
+    assert image.shape[0] == 32 and image.shape[1] > 256 and image.shape[1] % 32 == 0
 
 
 @pytest.mark.parametrize("bad", [np.zeros(10), np.zeros((2, 3, 4, 5)), np.zeros((10, 10, 5)),

@@ -2,7 +2,9 @@ import numpy as np
 import pytest
 
 from recognizer.preprocess import preprocess
-from training.dataset import SyntheticStrings, encode_label
+from training.dataset import (
+    CachedStrings, SyntheticStrings, build_cache, encode_label, padded_widths, render_sample,
+)
 from training.synth import NO_DIGIT_KINDS, STYLES, StringSynth, SynthConfig, no_digit_image
 
 
@@ -58,6 +60,12 @@ def test_negatives_are_labelled_empty(tiny_split):
     assert label == ""
 
 
+def test_pictures_are_sampled_as_no_digits(tiny_split):
+    synth = StringSynth(tiny_split, SynthConfig(picture_rate=1.0))
+    image, label = synth.sample(np.random.default_rng(4))
+    assert label == "" and image.ndim == 3 and image.shape[2] == 3
+
+
 @pytest.mark.parametrize("kind", NO_DIGIT_KINDS)
 def test_no_digit_images(tiny_split, kind):
     image = no_digit_image(np.random.default_rng(5), StringSynth(tiny_split), kind)
@@ -77,3 +85,34 @@ def test_stream_is_deterministic_and_shaped(tiny_split):
 def test_encode_label():
     np.testing.assert_array_equal(encode_label("307", 5), [3, 0, 7, -1, -1])
     np.testing.assert_array_equal(encode_label("", 2), [-1, -1])
+
+
+def test_cached_batches_group_similar_widths_and_are_cut_to_them(tiny_split, tmp_path):
+    spec = preprocess.__defaults__[0]
+    synth = StringSynth(tiny_split, SynthConfig(min_len=1, max_len=8, negative_rate=0.0, picture_rate=0.0))
+    build_cache(SyntheticStrings(synth, spec, 8, batch_size=8, batches=8, seed=3), tmp_path, processes=1)
+    data = CachedStrings(tmp_path, spec, batch_size=8, seed=1)
+    stored = np.load(tmp_path / "images.npy")
+    for _ in range(2):  # two epochs: reshuffled, same rules
+        widths = [data[i][0].shape[2] for i in range(len(data))]
+        assert len(data) == 8 and widths[0] != widths[1]  # Keras keeps the width free only if these differ
+        assert sum(widths) < 8 * spec.width  # short numbers are not padded to the full width
+        for i in range(len(data)):
+            x, y = data[i]
+            rows = data.batches[i]
+            assert x.shape[2] % spec.width_step == 0 and x.shape[2] == padded_widths(stored[rows], spec).max()
+            assert not stored[rows][:, :, x.shape[2]:].any()  # nothing cut off but padding
+            np.testing.assert_array_equal(y, np.load(tmp_path / "labels.npy")[rows])
+        data.on_epoch_end()
+
+
+def test_stored_samples_are_the_served_input_padded(tiny_split):
+    spec = preprocess.__defaults__[0]
+    synth = StringSynth(tiny_split, SynthConfig(min_len=1, max_len=4, negative_rate=0.0, picture_rate=0.0))
+    for seed in range(6):
+        stored, _ = render_sample(synth, spec, np.random.default_rng(seed))
+        served = preprocess(synth.sample(np.random.default_rng(seed))[0]).image  # the same draw, as served
+        assert stored.shape == (spec.height, spec.width) and served.shape[1] < spec.width
+        np.testing.assert_allclose(stored[:, : served.shape[1]] / 255, served, atol=0.5 / 255 + 1e-6)
+        assert not stored[:, served.shape[1] :].any()
+        assert padded_widths(stored[None], spec)[0] == served.shape[1]

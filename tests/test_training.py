@@ -5,7 +5,7 @@ import numpy as np
 from recognizer.models import ARCHITECTURES
 from training.dataset import SyntheticStrings
 from training.synth import StringSynth
-from training.train import compile_model, main, synth_config
+from training.train import compile_model, main, rendering_version, synth_config
 
 
 def test_cnn_loss_falls_on_a_fixed_batch(tiny_split):
@@ -48,7 +48,7 @@ def test_train_command_writes_weights_report_and_curves(tmp_path, mnist_path):
     assert report["data"]["max_len"] == 8 and report["data"]["seed"] == 1
     assert (out / "gru.keras").stat().st_size > 10_000
     assert (out / "gru-curves.png").read_bytes()[:4] == b"\x89PNG"
-    assert (tmp_path / "cache" / "ctc-32x256-rot15-n32-b8-seed1-train" / "images.npy").exists()
+    assert (tmp_path / "cache" / f"ctc-32x256-rot15-n32-b8-seed1-{rendering_version()}-train" / "images.npy").exists()
 
 
 def test_train_command_streams_without_a_cache(tmp_path, mnist_path):

@@ -9,6 +9,7 @@ training time, metrics) and <model>-curves.png (loss and accuracy per epoch).
 from __future__ import annotations
 
 import argparse
+import hashlib
 import json
 import logging
 import time
@@ -66,10 +67,22 @@ class StringAccuracy(keras.callbacks.Callback):
         log.info("epoch %d: val_string_acc %.4f", epoch + 1, right / total)
 
 
+def rendering_version() -> str:
+    """A short hash of the synthesis, preprocessing and rendering code, which decide what a cached image looks
+    like."""
+    import recognizer.preprocess
+    import training.dataset
+    import training.synth
+
+    modules = (recognizer.preprocess, training.synth, training.dataset)
+    sources = (Path(module.__file__).read_bytes() for module in modules)
+    return hashlib.sha256(b"".join(sources)).hexdigest()[:8]
+
+
 def synth_config(name: str, max_rotation: float) -> SynthConfig:
     arch = ARCHITECTURES[name]
     if arch.seed_length:
-        return SynthConfig(fixed_len=arch.seed_length, negative_rate=0.0, max_rotation=max_rotation)
+        return SynthConfig(fixed_len=arch.seed_length, negative_rate=0.0, picture_rate=0.0, max_rotation=max_rotation)
     return SynthConfig(max_rotation=max_rotation)
 
 
@@ -111,16 +124,17 @@ def train(args: argparse.Namespace) -> dict:
     val_stream = SyntheticStrings(val_synth, arch.spec, label_length, args.batch_size, val_batches, args.seed + 1)
     if args.cache:
         # Models with the same input and data settings share a cache: cnn and gru; seed-cnn and seed-gru.
+        # The key names the code that renders images too, so a cache never outlives a change to it.
         key = (f"{arch.decoder}-{arch.spec.height}x{arch.spec.width}-rot{args.max_rotation:g}"
-               f"-n{args.cache_samples}-b{args.batch_size}-seed{args.seed}")
+               f"-n{args.cache_samples}-b{args.batch_size}-seed{args.seed}-{rendering_version()}")
         directories = {name: Path(args.cache) / f"{key}-{name}" for name in ("train", "val")}
         cache_stream = SyntheticStrings(train_synth, arch.spec, label_length, args.batch_size,
                                         args.cache_samples // args.batch_size, args.seed)
         for name, stream in (("train", cache_stream), ("val", val_stream)):
             if not (directories[name] / "images.npy").exists():
                 build_cache(stream, directories[name], processes=args.workers)
-        train_data = CachedStrings(directories["train"], args.batch_size, args.seed)
-        val_data = CachedStrings(directories["val"], args.batch_size, args.seed, shuffle=False)
+        train_data = CachedStrings(directories["train"], arch.spec, args.batch_size, args.seed)
+        val_data = CachedStrings(directories["val"], arch.spec, args.batch_size, args.seed, shuffle=False)
         steps = min(args.steps_per_epoch, len(train_data))
     else:
         train_data = SyntheticStrings(train_synth, arch.spec, label_length, args.batch_size, args.steps_per_epoch,
