@@ -4,7 +4,7 @@ import pytest
 from PIL import Image
 
 from recognizer.images import to_gray
-from recognizer.preprocess import InputSpec, preprocess
+from recognizer.preprocess import InputSpec, ink_map, preprocess
 from tests.conftest import draw_number
 
 
@@ -81,6 +81,16 @@ def test_uneven_light_and_shadow():
     image = preprocess(shadowed).image
     assert image is not None
     assert abs(ink_columns(image) - ink_columns(preprocess(number.astype(np.uint8)).image)) <= 6
+
+
+@pytest.mark.parametrize("width", [12, 30, 50])
+def test_thick_strokes_are_not_hollowed_out(width):
+    """A marker stroke wider than the usual paper estimate, tightly cropped: its middle is still ink."""
+    gray = np.ones((100, 2 * width + 20), np.float32)
+    gray[10:90, 10 : 10 + width] = 0.1  # a thick "1"
+    cv2.circle(gray, (width + 15, 50), 4, 0.1, -1)  # a dot beside it
+    ink = ink_map(gray)
+    assert ink[15:85, 12 : 8 + width].min() > 0.8 and ink[:5].max() < 0.1
 
 
 def test_fixed_width_spec_fits_long_strings():
