@@ -73,25 +73,30 @@ class Recognizer:
         return self.predict_batch([image])[0]
 
     def predict_batch(self, images: Sequence[ImageSource]) -> list[Prediction]:
-        """Read many images with one model call. Raises ValueError on the first unusable image."""
+        """Read many images, one model call per input width. Raises ValueError on the first unusable image.
+
+        Images are never padded beyond their own width (as in training), so each reads exactly as it would alone.
+        """
         inputs = [preprocess(image, self.arch.spec).image for image in images]
-        inked = [x for x in inputs if x is not None]
-        outputs = iter(self._run(inked) if inked else [])
+        by_width: dict[int, list[int]] = {}
+        for i, x in enumerate(inputs):
+            if x is not None:
+                by_width.setdefault(x.shape[1], []).append(i)
+        outputs: dict[int, np.ndarray] = {}
+        for rows in by_width.values():
+            outputs.update(zip(rows, self._run([inputs[i] for i in rows])))
         predictions = []
-        for x in inputs:
+        for i, x in enumerate(inputs):
             if x is None:
                 predictions.append(Prediction("", 1.0, np.zeros((0, 10)), None))
             else:
-                digits, confidence, probabilities = self._decode(next(outputs))
+                digits, confidence, probabilities = self._decode(outputs[i])
                 predictions.append(Prediction(digits, confidence, probabilities, x))
         return predictions
 
     def _run(self, inputs: list[np.ndarray]) -> np.ndarray:
-        """One model call on images padded on the right to a common width."""
-        width = max(x.shape[1] for x in inputs)
-        batch = np.zeros((len(inputs), self.arch.spec.height, width, 1), np.float32)
-        for i, x in enumerate(inputs):
-            batch[i, :, : x.shape[1], 0] = x
+        """One model call on images of one width."""
+        batch = np.stack(inputs).astype(np.float32)[..., None]
         if self.lite is not None and len(inputs) == 1:
             return self.lite(batch)
         return self._call(batch).numpy()

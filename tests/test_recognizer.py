@@ -62,7 +62,7 @@ def test_prediction_fields(recognizer, handwritten):
 
 
 def test_batch_equals_single(recognizer, handwritten):
-    items = handwritten(4, 1, 8, seed=14)
+    items = handwritten(8, 1, 8, seed=14)  # several widths in one batch
     batch = recognizer.predict_batch([image for image, _ in items])
     for (image, _), together in zip(items, batch):
         alone = recognizer.predict(image)
