@@ -60,12 +60,6 @@ def test_negatives_are_labelled_empty(tiny_split):
     assert label == ""
 
 
-def test_pictures_are_sampled_as_no_digits(tiny_split):
-    synth = StringSynth(tiny_split, SynthConfig(picture_rate=1.0))
-    image, label = synth.sample(np.random.default_rng(4))
-    assert label == "" and image.ndim == 3 and image.shape[2] == 3
-
-
 @pytest.mark.parametrize("kind", NO_DIGIT_KINDS)
 def test_no_digit_images(tiny_split, kind):
     image = no_digit_image(np.random.default_rng(5), StringSynth(tiny_split), kind)
@@ -89,7 +83,7 @@ def test_encode_label():
 
 def test_cached_batches_group_similar_widths_and_are_cut_to_them(tiny_split, tmp_path):
     spec = preprocess.__defaults__[0]
-    synth = StringSynth(tiny_split, SynthConfig(min_len=1, max_len=8, negative_rate=0.0, picture_rate=0.0))
+    synth = StringSynth(tiny_split, SynthConfig(min_len=1, max_len=8, negative_rate=0.0))
     build_cache(SyntheticStrings(synth, spec, 8, batch_size=8, batches=8, seed=3), tmp_path, processes=1)
     data = CachedStrings(tmp_path, spec, batch_size=8, seed=1)
     stored = np.load(tmp_path / "images.npy")
@@ -108,7 +102,7 @@ def test_cached_batches_group_similar_widths_and_are_cut_to_them(tiny_split, tmp
 
 def test_stored_samples_are_the_served_input_padded(tiny_split):
     spec = preprocess.__defaults__[0]
-    synth = StringSynth(tiny_split, SynthConfig(min_len=1, max_len=4, negative_rate=0.0, picture_rate=0.0))
+    synth = StringSynth(tiny_split, SynthConfig(min_len=1, max_len=4, negative_rate=0.0))
     for seed in range(6):
         stored, _ = render_sample(synth, spec, np.random.default_rng(seed))
         served = preprocess(synth.sample(np.random.default_rng(seed))[0]).image  # the same draw, as served

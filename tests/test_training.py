@@ -50,6 +50,15 @@ def test_train_command_writes_weights_report_and_curves(tmp_path, mnist_path):
     assert (out / "gru-curves.png").read_bytes()[:4] == b"\x89PNG"
     assert (tmp_path / "cache" / f"ctc-32x256-rot15-n32-b8-seed1-{rendering_version()}-train" / "images.npy").exists()
 
+    # Fine-tuning starts from those weights: its first epoch's loss is already far below a fresh start's.
+    tuned = tmp_path / "tuned"
+    main(["--model", "gru", "--epochs", "1", "--steps-per-epoch", "2", "--batch-size", "8", "--val-samples", "16",
+          "--mnist", mnist_path, "--out", str(tuned), "--cache", str(tmp_path / "cache"), "--cache-samples", "32",
+          "--workers", "1", "--no-progress", "--init", str(out / "gru.keras"), "--learning-rate", "1e-4"])
+    again = json.loads((tuned / "gru.json").read_text())
+    assert again["initialised_from"] == str(out / "gru.keras")
+    assert again["history"]["val_loss"][0] < report["history"]["val_loss"][0]
+
 
 def test_train_command_streams_without_a_cache(tmp_path, mnist_path):
     main(["--model", "seed-gru", "--epochs", "1", "--steps-per-epoch", "2", "--batch-size", "8", "--val-samples", "8",

@@ -34,7 +34,6 @@ class SynthConfig:
     elastic_rate: float = 0.5
     printed_rate: float = 0.06  # strings written in a font instead of MNIST glyphs
     negative_rate: float = 0.04  # images of letters, labelled "" (no digits)
-    picture_rate: float = 0.02  # pictures (gradients and filled shapes), labelled "" (no digits)
     style_weights: tuple[float, ...] = (0.2, 0.25, 0.3, 0.15, 0.1)  # in the order of STYLES
     fixed_len: int | None = None  # the seed baselines read exactly 4 digits
 
@@ -146,8 +145,6 @@ class StringSynth:
         return _photo(rng, ink, webcam=style == "webcam")
 
     def sample(self, rng: np.random.Generator) -> tuple[np.ndarray, str]:
-        if rng.random() < self.config.picture_rate:
-            return no_digit_image(rng, self, "picture"), ""
         ink, label = self.ink_string(rng)
         weights = np.asarray(self.config.style_weights) / sum(self.config.style_weights)
         style = STYLES[rng.choice(len(STYLES), p=weights)]

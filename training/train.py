@@ -82,7 +82,7 @@ def rendering_version() -> str:
 def synth_config(name: str, max_rotation: float) -> SynthConfig:
     arch = ARCHITECTURES[name]
     if arch.seed_length:
-        return SynthConfig(fixed_len=arch.seed_length, negative_rate=0.0, picture_rate=0.0, max_rotation=max_rotation)
+        return SynthConfig(fixed_len=arch.seed_length, negative_rate=0.0, max_rotation=max_rotation)
     return SynthConfig(max_rotation=max_rotation)
 
 
@@ -147,6 +147,8 @@ def train(args: argparse.Namespace) -> dict:
         0.0, decay_steps=args.epochs * steps, warmup_target=args.learning_rate, warmup_steps=min(500, steps))
     with strategy.scope():
         model = compile_model(arch, schedule)
+        if args.init:  # fine-tune: start from trained weights of the same architecture
+            model.set_weights(keras.saving.load_model(args.init, compile=False).get_weights())
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
     weights = out / f"{args.model}.keras"
@@ -170,6 +172,7 @@ def train(args: argparse.Namespace) -> dict:
         "data": {**asdict(config), "mnist_split": "train (validation held out: "
                  f"{len(splits['val'].labels)} digits)", "cache_samples": args.cache_samples if args.cache else None,
                  "seed": args.seed},
+        "initialised_from": args.init,
         "batch_size": args.batch_size,
         "steps_per_epoch": steps,
         "epochs_run": len(history["loss"]),
@@ -197,6 +200,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--val-samples", type=int, default=4000)
     parser.add_argument("--mnist", help="local mnist.npz (else $MNIST_NPZ, else Keras' download)")
     parser.add_argument("--seed", type=int, default=1)
+    parser.add_argument("--init", help="a .keras file of the same model to start from (fine-tuning)")
     parser.add_argument("--out", default="recognizer/weights")
     parser.add_argument("--cache", help="render --cache-samples training strings once into this folder and "
                         "reuse them every epoch (much less CPU than streaming)")
