@@ -79,7 +79,7 @@ def _stroke_width(gray: np.ndarray) -> float:
     Shapes touching the border (a desk, a shadow coming in from the edge) are not strokes.
     """
     dark = (gray < 0.5 * np.percentile(gray, 90)).astype(np.uint8)
-    n, labels, stats, _ = cv2.connectedComponentsWithStats(dark, connectivity=8)
+    _, labels, stats, _ = cv2.connectedComponentsWithStats(dark, connectivity=8)
     h, w = gray.shape
     x, y, bw, bh = (stats[1:, i] for i in range(4))
     inner = np.concatenate([[False], (x > 0) & (y > 0) & (x + bw < w) & (y + bh < h)])

@@ -182,7 +182,7 @@ def _photo(rng: np.random.Generator, ink: np.ndarray, webcam: bool) -> np.ndarra
     """Pen on paper as a phone or webcam sees it: tint, uneven light, ruled lines, blur, noise, JPEG."""
     img = _place(rng, ink, scale=rng.uniform(1.0, 2.5), margin=rng.uniform(0.3, 1.5))
     h, w = img.shape
-    ink_columns = img.max(axis=0) > 0.1
+    first_ink = int(np.argmax(img.max(axis=0) > 0.1))  # the desk may come up to here
     paper = rng.uniform(0.6, 0.95) if webcam else rng.uniform(0.75, 1.0)
     contrast = rng.uniform(0.25, 0.6) if webcam else rng.uniform(0.45, 0.9)
     page = np.full((h, w), paper, np.float32)
@@ -204,7 +204,6 @@ def _photo(rng: np.random.Generator, ink: np.ndarray, webcam: bool) -> np.ndarra
         light = cv2.GaussianBlur(light, (0, 0), 3)
     img = img * light
     if webcam and rng.random() < 0.4:  # the desk beside the sheet, never over the writing
-        first_ink = int(np.argmax(ink_columns))
         d = min(int(rng.uniform(0.03, 0.15) * w), int(0.7 * first_ink))
         img[:, :d] = rng.uniform(0.05, 0.4)
     if rng.random() < 0.3:  # slight perspective and rotation

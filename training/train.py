@@ -148,7 +148,7 @@ def train(args: argparse.Namespace) -> dict:
     with strategy.scope():
         model = compile_model(arch, schedule)
         if args.init:  # fine-tune: start from trained weights of the same architecture
-            model.set_weights(keras.saving.load_model(args.init, compile=False).get_weights())
+            model.load_weights(args.init)
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
     weights = out / f"{args.model}.keras"
