@@ -15,7 +15,7 @@ class Prediction:
     """What one image reads as. `digits` is "" when no digits were found."""
 
     digits: str
-    confidence: float  # probability of the whole string (of "no digits" when digits == "")
+    confidence: float  # probability of the whole string; with digits == "", that no digits are there
     probabilities: np.ndarray  # (len(digits), 10): the 10 class probabilities at every position
     image: np.ndarray | None = field(default=None, repr=False)  # what the model saw (None: no ink)
 

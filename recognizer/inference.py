@@ -19,6 +19,9 @@ log = logging.getLogger(__name__)
 WEIGHTS_DIR = Path(__file__).resolve().parent / "weights"
 #: Readings whose whole-string probability is below this are flagged as unsure.
 UNSURE_BELOW = 0.6
+#: Readings less probable than this are guesses: the answer is "no digits". Chosen on validation images with
+#: `python -m training.calibrate` (README, Evaluation); no correct reading there fell below it.
+NO_DIGITS_BELOW = 0.05
 SHIPPED = ("cnn", "gru")
 
 
@@ -29,10 +32,12 @@ class Recognizer:
     batches, and models without a copy, go through one compiled `tf.function`.
     """
 
-    def __init__(self, name: str, model, lite: LiteCall | None = None) -> None:
+    def __init__(self, name: str, model, lite: LiteCall | None = None,
+                 no_digits_below: float = NO_DIGITS_BELOW) -> None:
         import tensorflow as tf
 
         self.name = name
+        self.no_digits_below = no_digits_below
         self.arch = ARCHITECTURES[name]
         self.model = model
         self.lite = lite
@@ -91,6 +96,8 @@ class Recognizer:
                 predictions.append(Prediction("", 1.0, np.zeros((0, 10)), None))
             else:
                 digits, confidence, probabilities = self._decode(outputs[i])
+                if digits and confidence < self.no_digits_below:  # a guess, not a reading
+                    digits, confidence, probabilities = "", 1.0 - confidence, np.zeros((0, 10))
                 predictions.append(Prediction(digits, confidence, probabilities, x))
         return predictions
 

@@ -25,12 +25,14 @@ def test_score_and_confusion():
     assert matrix.sum() == 7 and matrix[4, 5] == 1 and matrix[7, 7] == 1
 
 
-def test_sets_are_reproducible(tiny_split):
-    spec = EVAL_SETS[0]
-    first = build_set(tiny_split, spec, seed=3, scale=0.001)
-    again = build_set(tiny_split, spec, seed=3, scale=0.001)
+@pytest.mark.parametrize("name", ["mnist-strings", "plain-strings"])
+def test_sets_are_reproducible(tiny_split, name):
+    spec = next(spec for spec in EVAL_SETS if spec.name == name)
+    first = build_set(tiny_split, spec, seed=3, scale=10 / spec.count)
+    again = build_set(tiny_split, spec, seed=3, scale=10 / spec.count)
     assert len(first) == 10
     assert [label for _, label in first] == [label for _, label in again]
+    assert all(label.isdigit() and 1 <= len(label) <= 8 for _, label in first)
     np.testing.assert_array_equal(first[0][0], again[0][0])
 
 

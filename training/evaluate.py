@@ -29,7 +29,7 @@ COVERAGES = (1.0, 0.98, 0.95, 0.9, 0.8)
 @dataclass(frozen=True)
 class EvalSet:
     name: str
-    style: str  # a synth style, or "no-digits"
+    style: str  # a synth style, "plain" (MNIST digits as they are, scanned) or "no-digits"
     count: int
     min_len: int = 1
     max_len: int = 8
@@ -44,6 +44,7 @@ EVAL_SETS = (
     EvalSet("light-on-dark", "board", 500),
     EvalSet("long-12-16", "scan", 300, 12, 16),
     EvalSet("no-digits", "no-digits", 400),
+    EvalSet("plain-strings", "plain", 2_000),  # as the seed stacks them: no rotation, distortion or thickening
 )
 
 
@@ -58,8 +59,13 @@ def build_set(synth_split, spec: EvalSet, seed: int, scale: float = 1.0) -> list
                                                  printed_rate=0.0))
     items = []
     for _ in range(count):
-        ink, label = synth.ink_string(rng)
-        items.append((synth.render(rng, ink, spec.style), label))
+        if spec.style == "plain":
+            label = "".join(str(d) for d in rng.integers(0, 10, size=int(rng.integers(spec.min_len, spec.max_len + 1))))
+            ink = synth.compose(rng, [synth.images[rng.choice(synth.by_class[int(d)])] for d in label])
+            items.append((synth.render(rng, ink, "scan"), label))
+        else:
+            ink, label = synth.ink_string(rng)
+            items.append((synth.render(rng, ink, spec.style), label))
     return items
 
 
