@@ -38,23 +38,23 @@ def _conv(x, filters: int, separable: bool = False):
 
 
 def _column_features(inputs):
-    """Convolutional features of each group of 4 columns, keeping the vertical layout: (batch, width / 4, 128)."""
+    """Convolutional features of each group of 4 columns, keeping the vertical layout: (batch, width / 4, 160)."""
     x = _conv(inputs, 16)  # 32 x W
     x = layers.MaxPooling2D(2)(x)  # 16 x W/2
     x = _conv(x, 32)
     x = layers.MaxPooling2D(2)(x)  # 8 x W/4
-    x = _conv(x, 64, separable=True)
     x = _conv(x, 96, separable=True)
+    x = _conv(x, 128, separable=True)
     x = layers.MaxPooling2D((2, 1))(x)  # 4 x W/4
-    x = layers.Permute((2, 1, 3))(x)  # W/4 x 4 x 96: one step per group of 4 columns
-    x = layers.Reshape((-1, 4 * 96))(x)
-    return layers.Dense(128, activation="relu")(x)
+    x = layers.Permute((2, 1, 3))(x)  # W/4 x 4 x 128: one step per group of 4 columns
+    x = layers.Reshape((-1, 4 * 128))(x)
+    return layers.Dense(160, activation="relu")(x)
 
 
 def build_cnn() -> keras.Model:
     """Fully convolutional column reader: per-column class scores (logits) for CTC."""
     inputs = keras.Input((32, None, 1), name="image")
-    x = layers.Dropout(0.2)(_column_features(inputs))
+    x = layers.Dropout(0.1)(_column_features(inputs))
     x = layers.Conv1D(128, 3, padding="same", activation="relu")(x)
     outputs = layers.Dense(NUM_CLASSES + 1, name="logits")(x)
     return keras.Model(inputs, outputs, name="cnn")
@@ -63,8 +63,8 @@ def build_cnn() -> keras.Model:
 def build_gru() -> keras.Model:
     """Convolutional column features read by a bidirectional GRU: per-column logits for CTC."""
     inputs = keras.Input((32, None, 1), name="image")
-    x = layers.Dropout(0.2)(_column_features(inputs))
-    x = layers.Bidirectional(layers.GRU(64, return_sequences=True))(x)
+    x = layers.Dropout(0.1)(_column_features(inputs))
+    x = layers.Bidirectional(layers.GRU(80, return_sequences=True))(x)
     outputs = layers.Dense(NUM_CLASSES + 1, name="logits")(x)
     return keras.Model(inputs, outputs, name="gru")
 

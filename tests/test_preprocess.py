@@ -4,7 +4,7 @@ import pytest
 from PIL import Image
 
 from recognizer.images import to_gray
-from recognizer.preprocess import InputSpec, ink_map, preprocess
+from recognizer.preprocess import InputSpec, digit_mask, ink_map, preprocess
 from tests.conftest import draw_number
 
 
@@ -91,6 +91,19 @@ def test_thick_strokes_are_not_hollowed_out(width):
     cv2.circle(gray, (width + 15, 50), 4, 0.1, -1)  # a dot beside it
     ink = ink_map(gray)
     assert ink[15:85, 12 : 8 + width].min() > 0.8 and ink[:5].max() < 0.1
+
+
+@pytest.mark.parametrize("seed", [0, 1, 2])
+def test_noisy_dim_frame_finds_the_digits_not_the_noise(seed):
+    """A dim webcam frame: ink only 30 % darker than the paper, strong sensor noise. Unsmoothed, the noise
+    outweighed the ink and the mask was scattered specks."""
+    clean = draw_number("4072", height=60, thickness=5).astype(np.float32) / 255  # 1: paper, 0: ink
+    frame = cv2.GaussianBlur(0.55 * (1 - 0.3 * (1 - clean)), (0, 0), 1.0)
+    frame += np.random.default_rng(seed).normal(0, 0.05, frame.shape)
+    mask = digit_mask(ink_map(frame.clip(0, 1)))
+    drawn = (clean < 0.5).astype(np.uint8)
+    np.testing.assert_allclose(cv2.boundingRect(mask), cv2.boundingRect(drawn), atol=3)
+    assert 0.8 < mask.sum() / drawn.sum() < 1.3
 
 
 def test_fixed_width_spec_fits_long_strings():
