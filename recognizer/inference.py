@@ -8,7 +8,7 @@ from typing import Sequence
 
 import numpy as np
 
-from recognizer.decoding import Prediction, decode_ctc, decode_positions
+from recognizer.decoding import Prediction, decode_ctc, decode_positions, softmax
 from recognizer.images import ImageSource
 from recognizer.lite import LiteCall
 from recognizer.models import ARCHITECTURES
@@ -22,22 +22,27 @@ UNSURE_BELOW = 0.6
 #: Readings less probable than this are guesses: the answer is "no digits". Chosen on validation images with
 #: `python -m training.calibrate` (README, Evaluation); no correct reading there fell below it.
 NO_DIGITS_BELOW = 0.05
+#: Every image is read at these vertical shifts (rows; within the input's padding) and the model's probabilities
+#: averaged: a test-time ensemble that lifted every validation set (README, Evaluation).
+SHIFTS = (0, 1, -1, 2, -2)
 SHIPPED = ("cnn", "gru")
 
 
 class Recognizer:
     """Reads the digits in an image with one model (`cnn`, `gru`, `seed-cnn` or `seed-gru`).
 
-    One image goes through the model's TensorFlow Lite copy where one ships beside the weights (fastest);
-    batches, and models without a copy, go through one compiled `tf.function`.
+    Each image is read at the vertical shifts of `shifts` and the probabilities averaged. One image goes
+    through the model's TensorFlow Lite copy where one ships beside the weights (fastest); batches, and
+    models without a copy, go through one compiled `tf.function`.
     """
 
     def __init__(self, name: str, model, lite: LiteCall | None = None,
-                 no_digits_below: float = NO_DIGITS_BELOW) -> None:
+                 no_digits_below: float = NO_DIGITS_BELOW, shifts: tuple[int, ...] = SHIFTS) -> None:
         import tensorflow as tf
 
         self.name = name
         self.no_digits_below = no_digits_below
+        self.shifts = shifts
         self.arch = ARCHITECTURES[name]
         self.model = model
         self.lite = lite
@@ -102,8 +107,15 @@ class Recognizer:
         return predictions
 
     def _run(self, inputs: list[np.ndarray]) -> np.ndarray:
-        """One model call on images of one width."""
+        """One model call on images of one width, each at every shift of `self.shifts`: their mean probabilities
+        (as log-probabilities for the CTC models, whose decoder takes logits)."""
         batch = np.stack(inputs).astype(np.float32)[..., None]
+        copies = np.concatenate([np.roll(batch, shift, axis=1) for shift in self.shifts])
         if self.lite is not None and len(inputs) == 1:
-            return self.lite(batch)
-        return self._call(batch).numpy()
+            outputs = np.concatenate([self.lite(copy[None]) for copy in copies])
+        else:
+            outputs = self._call(copies).numpy()
+        ctc = self.arch.decoder == "ctc"
+        probabilities = softmax(outputs) if ctc else outputs
+        mean = probabilities.reshape(len(self.shifts), len(inputs), *outputs.shape[1:]).mean(axis=0)
+        return np.log(np.maximum(mean, 1e-30)) if ctc else mean

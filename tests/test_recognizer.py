@@ -3,7 +3,9 @@
 import numpy as np
 import pytest
 
-from recognizer.inference import SHIPPED, Recognizer
+from recognizer.decoding import softmax
+from recognizer.inference import SHIFTS, SHIPPED, Recognizer
+from recognizer.preprocess import preprocess
 from training.evaluate import edit_distance
 from training.mnist import load_mnist
 from training.synth import StringSynth, SynthConfig
@@ -68,6 +70,15 @@ def test_batch_equals_single(recognizer, handwritten):
         alone = recognizer.predict(image)
         assert alone.digits == together.digits
         assert alone.confidence == pytest.approx(together.confidence, abs=1e-4)
+
+
+def test_reading_averages_the_vertical_shifts(recognizer, handwritten):
+    x = preprocess(handwritten(1, 4, 4, seed=15)[0][0], recognizer.arch.spec).image
+    plain = softmax(recognizer._call(x[None, :, :, None]).numpy()[0])
+    shifted = softmax(recognizer._call(np.stack([np.roll(x, s, axis=0) for s in SHIFTS])[..., None]).numpy())
+    assert len(SHIFTS) > 1 and np.abs(shifted[1:] - plain).max() > 1e-3  # the shifted copies differ
+    np.testing.assert_allclose(softmax(recognizer._run([x])[0]), shifted.mean(axis=0), atol=1e-4)  # Lite, alone
+    np.testing.assert_allclose(softmax(recognizer._run([x, x])[1]), shifted.mean(axis=0), atol=1e-4)  # batched
 
 
 def test_blank_canvas_reads_no_digits_without_the_model(recognizer):
