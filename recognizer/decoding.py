@@ -15,7 +15,8 @@ class Prediction:
     """What one image reads as. `digits` is "" when no digits were found."""
 
     digits: str
-    confidence: float  # probability of the whole string; with digits == "", that no digits are there
+    confidence: float  # probability of the whole string; with digits == "": 1 where no ink was found, else
+    # 1 minus the probability of the reading refused as a guess
     probabilities: np.ndarray  # (len(digits), 10): the 10 class probabilities at every position
     image: np.ndarray | None = field(default=None, repr=False)  # what the model saw (None: no ink)
 

@@ -26,20 +26,18 @@ SETS = ("mnist-strings", "canvas", "paper", "webcam", "no-digits")
 def floor_table(recognizer: Recognizer, sets: dict[str, list[tuple[np.ndarray, str]]],
                 floors: tuple[float, ...] = FLOORS) -> dict[float, dict[str, float]]:
     """{floor: {set: rate}}: strings read right (digit sets) or "no digits" answered (the no-digits set)."""
-    floor, recognizer.no_digits_below = recognizer.no_digits_below, 0.0
+    shipped, recognizer.no_digits_below = recognizer.no_digits_below, 0.0
     try:
         readings = {}
         for name, items in sets.items():
             predictions = recognizer.predict_batch([image for image, _ in items])
             readings[name] = [(p.digits, p.confidence, label) for p, (_, label) in zip(predictions, items)]
     finally:
-        recognizer.no_digits_below = floor
-    table = {}
-    for floor in floors:
-        table[floor] = {name: float(np.mean([(digits if confidence >= floor else "") == label
-                                             for digits, confidence, label in rows]))
-                        for name, rows in readings.items()}
-    return table
+        recognizer.no_digits_below = shipped
+    return {floor: {name: float(np.mean([(digits if confidence >= floor else "") == label
+                                         for digits, confidence, label in rows]))
+                    for name, rows in readings.items()}
+            for floor in floors}
 
 
 def to_markdown(name: str, table: dict[float, dict[str, float]]) -> str:
