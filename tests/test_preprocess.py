@@ -106,6 +106,28 @@ def test_noisy_dim_frame_finds_the_digits_not_the_noise(seed):
     assert 0.8 < mask.sum() / drawn.sum() < 1.3
 
 
+@pytest.mark.parametrize("paper, ink", [(0.42, 0.15), (0.36, 0.1), (0.48, 0.3)])
+def test_dim_paper_keeps_its_polarity(paper, ink):
+    """Dark ink on paper under 0.5 brightness (a dim webcam, a shadow) is not taken for a dark board."""
+    number = draw_number("5083", height=70).astype(np.float32) / 255  # 1: paper, 0: ink
+    dim = ink + (paper - ink) * number
+    dim *= np.linspace(1.1, 0.85, dim.shape[1])[None, :]  # uneven light
+    expected = preprocess(draw_number("5083", height=70)).image
+    image = preprocess(dim.clip(0, 1)).image
+    assert image is not None and image.shape == expected.shape
+    assert np.abs(image - expected).mean() < 0.05
+
+
+@pytest.mark.parametrize("board, chalk", [(0.38, 0.75), (0.45, 0.9)])
+def test_grey_board_with_light_ink_is_inverted(board, chalk):
+    """Light ink on a mid-grey board: the thin light shapes decide the polarity, not the brightness alone."""
+    number = draw_number("5083", height=70, ink=255, paper=0).astype(np.float32) / 255  # 1: chalk
+    image = preprocess(board + (chalk - board) * number).image
+    expected = preprocess(draw_number("5083", height=70)).image
+    assert image is not None and image.shape == expected.shape
+    assert np.abs(image - expected).mean() < 0.05
+
+
 def test_fixed_width_spec_fits_long_strings():
     spec = InputSpec(64, 208, fixed_width=True, pad=4)
     image = preprocess(draw_number("123456789012"), spec).image

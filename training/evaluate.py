@@ -60,8 +60,7 @@ def build_set(synth_split, spec: EvalSet, seed: int, scale: float = 1.0) -> list
     items = []
     for _ in range(count):
         if spec.style == "plain":
-            label = "".join(str(d) for d in rng.integers(0, 10, size=int(rng.integers(spec.min_len, spec.max_len + 1))))
-            ink = synth.compose(rng, [synth.images[rng.choice(synth.by_class[int(d)])] for d in label])
+            ink, label = synth.plain_string(rng)
             items.append((synth.render(rng, ink, "scan"), label))
         else:
             ink, label = synth.ink_string(rng)

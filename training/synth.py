@@ -100,6 +100,15 @@ class StringSynth:
             x += cw
         return _crop(canvas), placed
 
+    def random_label(self, rng: np.random.Generator) -> str:
+        length = self.config.fixed_len or int(rng.integers(self.config.min_len, self.config.max_len + 1))
+        return "".join(str(d) for d in rng.integers(0, 10, size=length))
+
+    def plain_string(self, rng: np.random.Generator) -> tuple[np.ndarray, str]:
+        """Ink and label of a string as the seed stacks them: MNIST glyphs as they are, no augmentation."""
+        label = self.random_label(rng)
+        return self.compose(rng, [self.images[rng.choice(self.by_class[int(d)])] for d in label]), label
+
     def ink_string(self, rng: np.random.Generator, label: str | None = None) -> tuple[np.ndarray, str]:
         """White-on-black ink of one string and its label (drawn at random when `label` is None)."""
         cfg = self.config
@@ -108,8 +117,7 @@ class StringSynth:
             font = int(rng.choice(HERSHEY_FONTS))
             return self.compose(rng, [self._font_glyph(rng, c, font, int(rng.integers(1, 4))) for c in text]), ""
         if label is None:
-            length = cfg.fixed_len or int(rng.integers(cfg.min_len, cfg.max_len + 1))
-            label = "".join(str(d) for d in rng.integers(0, 10, size=length))
+            label = self.random_label(rng)
         if rng.random() < cfg.printed_rate:
             font = int(rng.choice(HERSHEY_FONTS))
             glyphs = [self._font_glyph(rng, c, font, int(rng.integers(1, 4))) for c in label]
