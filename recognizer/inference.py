@@ -19,8 +19,9 @@ log = logging.getLogger(__name__)
 WEIGHTS_DIR = Path(__file__).resolve().parent / "weights"
 #: Readings whose whole-string probability is below this are flagged as unsure.
 UNSURE_BELOW = 0.6
-#: Readings less probable than this are guesses: the answer is "no digits". Chosen on validation images with
-#: `python -m training.calibrate` (README, Evaluation): it cost no validation digit set more than one image in 500.
+#: Readings of the shipped models less probable than this are guesses: the answer is "no digits". Chosen on
+#: validation images with `python -m training.calibrate` (README, Evaluation). The seed baselines have no floor:
+#: it was not chosen for them, and their readings are rarely this sure.
 NO_DIGITS_BELOW = 0.1
 #: Every image is read at these vertical shifts (rows; within the input's padding) and the model's probabilities
 #: averaged: a test-time ensemble that lifted every validation set (README, Evaluation). Shifts of 2 rows as well
@@ -68,7 +69,7 @@ class Recognizer:
             raise ValueError(f"weights file {path} could not be loaded ({exc}); {retrain}") from None
         lite = LiteCall.beside(path)
         log.info("loaded %s from %s%s", name, path, " with its TensorFlow Lite copy" if lite else "")
-        return cls(name, model, lite)
+        return cls(name, model, lite, no_digits_below=NO_DIGITS_BELOW if name in SHIPPED else 0.0)
 
     def warm_up(self) -> None:
         """Trace the compiled call and size the Lite interpreter, so that first reads are as fast as the rest."""

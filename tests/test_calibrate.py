@@ -41,3 +41,14 @@ def test_calibrate_command_prints_a_table(mnist_path, capsys):
     lines = capsys.readouterr().out.splitlines()
     assert lines[0].startswith("`cnn` | mnist-strings | canvas | paper | webcam | no-digits")
     assert lines[2].startswith("0 | ") and len([line for line in lines if "%" in line]) == 7
+
+
+def test_only_the_shipped_models_have_a_floor(gru, tmp_path):
+    """The floor was chosen for cnn and gru; a seed baseline keeps every reading, however unsure."""
+    from recognizer.models import ARCHITECTURES
+
+    ARCHITECTURES["seed-gru"].build().save(tmp_path / "seed-gru.keras")  # untrained: every reading unsure
+    baseline = Recognizer.load("seed-gru", tmp_path / "seed-gru.keras")
+    assert gru.no_digits_below == NO_DIGITS_BELOW > 0 and baseline.no_digits_below == 0.0
+    reading = baseline.predict(draw_number("4071"))
+    assert len(reading.digits) == 4 and reading.confidence < NO_DIGITS_BELOW
