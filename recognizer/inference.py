@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import logging
 from pathlib import Path
 from typing import Sequence
@@ -19,10 +20,6 @@ log = logging.getLogger(__name__)
 WEIGHTS_DIR = Path(__file__).resolve().parent / "weights"
 #: Readings whose whole-string probability is below this are flagged as unsure.
 UNSURE_BELOW = 0.6
-#: Readings of the shipped models less probable than this are guesses: the answer is "no digits". Chosen on
-#: validation images with `python -m training.calibrate` (README, Evaluation). The seed baselines have no floor:
-#: it was not chosen for them, and their readings are rarely this sure.
-NO_DIGITS_BELOW = 0.15
 #: Every image is read at these vertical shifts (rows; within the input's padding) and the model's probabilities
 #: averaged: a test-time ensemble that lifted every validation set (README, Evaluation). Shifts of 2 rows as well
 #: gained a little more but cost the gru over 5 ms per image.
@@ -33,13 +30,17 @@ SHIPPED = ("cnn", "gru")
 class Recognizer:
     """Reads the digits in an image with one model (`cnn`, `gru`, `seed-cnn` or `seed-gru`).
 
+    A reading less probable than `no_digits_below` is a guess: the answer is "no digits". `load` takes that
+    floor from the model's JSON beside its weights, where `python -m training.calibrate --write` puts it; a
+    model never calibrated (the seed baselines) has none and keeps every reading.
+
     Each image is read at the vertical shifts of `shifts` and the probabilities averaged. One image goes
     through the model's TensorFlow Lite copy where one ships beside the weights (fastest); batches, and
     models without a copy, go through one compiled `tf.function`.
     """
 
     def __init__(self, name: str, model, lite: LiteCall | None = None,
-                 no_digits_below: float = NO_DIGITS_BELOW, shifts: tuple[int, ...] = SHIFTS) -> None:
+                 no_digits_below: float = 0.0, shifts: tuple[int, ...] = SHIFTS) -> None:
         import tensorflow as tf
 
         self.name = name
@@ -68,8 +69,10 @@ class Recognizer:
         except Exception as exc:  # a corrupt or foreign file: say which and how to rebuild it
             raise ValueError(f"weights file {path} could not be loaded ({exc}); {retrain}") from None
         lite = LiteCall.beside(path)
-        log.info("loaded %s from %s%s", name, path, " with its TensorFlow Lite copy" if lite else "")
-        return cls(name, model, lite, no_digits_below=NO_DIGITS_BELOW if name in SHIPPED else 0.0)
+        floor = calibrated_floor(path)
+        log.info("loaded %s from %s%s, no-digits floor %g", name, path,
+                 " with its TensorFlow Lite copy" if lite else "", floor)
+        return cls(name, model, lite, no_digits_below=floor)
 
     def warm_up(self) -> None:
         """Trace the compiled call and size the Lite interpreter, so that first reads are as fast as the rest."""
@@ -121,3 +124,13 @@ class Recognizer:
         probabilities = softmax(outputs) if ctc else outputs
         mean = probabilities.reshape(len(self.shifts), len(inputs), *outputs.shape[1:]).mean(axis=0)
         return np.log(np.maximum(mean, 1e-30)) if ctc else mean
+
+
+def calibrated_floor(weights: Path) -> float:
+    """The "no digits" floor stored in the JSON beside `weights` (0 when there is none)."""
+    info = weights.with_suffix(".json")
+    try:
+        return float(json.loads(info.read_text()).get("no_digits_below", 0.0)) if info.is_file() else 0.0
+    except (OSError, ValueError, TypeError, AttributeError) as exc:
+        log.warning("no floor read from %s (%s): every reading kept", info, exc)
+        return 0.0

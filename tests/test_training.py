@@ -45,6 +45,7 @@ def test_train_command_writes_weights_report_and_curves(tmp_path, mnist_path):
           "--workers", "1", "--no-progress"])
     report = json.loads((out / "gru.json").read_text())
     assert report["epochs_run"] == 2 and len(report["history"]["val_string_acc"]) == 2
+    assert report["val_string_acc"] == max(report["history"]["val_string_acc"])  # the epoch kept
     assert report["data"]["max_len"] == 8 and report["data"]["seed"] == 1
     assert (out / "gru.keras").stat().st_size > 10_000
     assert (out / "gru-curves.png").read_bytes()[:4] == b"\x89PNG"

@@ -2,7 +2,7 @@
 
     python -m training.train --model cnn --mnist ../shared/datasets/mnist.npz --out recognizer/weights
 
-Writes <out>/<model>.keras (the best epoch by validation loss), <model>.json (data settings, epochs,
+Writes <out>/<model>.keras (the epoch with the best validation whole-string accuracy), <model>.json (data settings, epochs,
 training time, metrics) and <model>-curves.png (loss and accuracy per epoch).
 """
 
@@ -154,8 +154,10 @@ def train(args: argparse.Namespace) -> dict:
     weights = out / f"{args.model}.keras"
     callbacks = [
         StringAccuracy(arch, val_data),
-        keras.callbacks.ModelCheckpoint(weights, monitor="val_loss", save_best_only=True),
-        keras.callbacks.EarlyStopping(monitor="val_loss", patience=args.patience, restore_best_weights=True),
+        # Kept and stopped by the metric users see: validation loss can stall while strings still improve.
+        keras.callbacks.ModelCheckpoint(weights, monitor="val_string_acc", mode="max", save_best_only=True),
+        keras.callbacks.EarlyStopping(monitor="val_string_acc", mode="max", patience=args.patience,
+                                      restore_best_weights=True),
         keras.callbacks.CSVLogger(out / f"{args.model}-history.csv"),
     ]
     start = time.time()
@@ -164,7 +166,7 @@ def train(args: argparse.Namespace) -> dict:
     minutes = (time.time() - start) / 60
     plot_history(history, out / f"{args.model}-curves.png", args.model)
     export_weights(args.model, weights)  # the TensorFlow Lite copy the Recognizer reads single images with
-    best = int(np.argmin(history["val_loss"]))
+    best = int(np.argmax(history["val_string_acc"]))
     report = {
         "model": args.model,
         "parameters": model.count_params(),
