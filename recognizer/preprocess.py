@@ -46,11 +46,11 @@ class Preprocessed:
     image: np.ndarray | None
 
 
-def _downscale(gray: np.ndarray) -> np.ndarray:
-    h, w = gray.shape
-    scale = MAX_SIDE / max(h, w)
+def _shrink(gray: np.ndarray, scale: float) -> np.ndarray:
+    """`gray` resized by `scale` when that makes it smaller (area interpolation), else as it is."""
     if scale >= 1:
         return gray
+    h, w = gray.shape
     return cv2.resize(gray, (max(1, round(w * scale)), max(1, round(h * scale))), interpolation=cv2.INTER_AREA)
 
 
@@ -71,10 +71,7 @@ def _dark_ink_on_light(gray: np.ndarray) -> np.ndarray:
 
 def _light_strokes(gray: np.ndarray) -> bool:
     """Whether thin light shapes (white top-hat) outnumber thin dark ones (black-hat), on a small copy."""
-    scale = POLARITY_SIDE / min(gray.shape)
-    if scale < 1:
-        size = (max(1, round(gray.shape[1] * scale)), max(1, round(gray.shape[0] * scale)))
-        gray = cv2.resize(gray, size, interpolation=cv2.INTER_AREA)
+    gray = _shrink(gray, POLARITY_SIDE / min(gray.shape))
     k = int(np.clip(min(gray.shape) // 6, 5, 41)) | 1
     element = cv2.getStructuringElement(cv2.MORPH_RECT, (k, k))
     light = cv2.morphologyEx(gray, cv2.MORPH_TOPHAT, element)
@@ -233,7 +230,8 @@ def _fit(crop: np.ndarray, spec: InputSpec) -> np.ndarray:
 
 def preprocess(source: ImageSource, spec: InputSpec = InputSpec()) -> Preprocessed:
     """Run the whole pipeline on one image; `Preprocessed.image` is None when the image holds no ink."""
-    gray = _dark_ink_on_light(_downscale(to_gray(source)))
+    gray = to_gray(source)
+    gray = _dark_ink_on_light(_shrink(gray, MAX_SIDE / max(gray.shape)))
     ink = ink_map(gray)
     mask = digit_mask(ink)
     x0, y0, bw, bh = cv2.boundingRect(mask)

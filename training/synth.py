@@ -101,6 +101,7 @@ class StringSynth:
         return _crop(canvas), placed
 
     def random_label(self, rng: np.random.Generator) -> str:
+        """A random digit string of the configured length (or a length drawn from the configured range)."""
         length = self.config.fixed_len or int(rng.integers(self.config.min_len, self.config.max_len + 1))
         return "".join(str(d) for d in rng.integers(0, 10, size=length))
 
