@@ -127,10 +127,13 @@ class Recognizer:
 
 
 def calibrated_floor(weights: Path) -> float:
-    """The "no digits" floor stored in the JSON beside `weights` (0 when there is none)."""
+    """The "no digits" floor stored in the JSON beside `weights` (0 when there is none or it is not a probability)."""
     info = weights.with_suffix(".json")
     try:
-        return float(json.loads(info.read_text()).get("no_digits_below", 0.0)) if info.is_file() else 0.0
+        floor = float(json.loads(info.read_text()).get("no_digits_below", 0.0)) if info.is_file() else 0.0
+        if not 0.0 <= floor <= 1.0:
+            raise ValueError(f"{floor} is not a probability")
+        return floor
     except (OSError, ValueError, TypeError, AttributeError) as exc:
         log.warning("no floor read from %s (%s): every reading kept", info, exc)
         return 0.0

@@ -82,3 +82,7 @@ def test_an_unreadable_floor_is_no_floor(tmp_path):
     assert calibrated_floor(tmp_path / "gru.keras") == 0.0
     (tmp_path / "gru.json").write_text("[1, 2]")
     assert calibrated_floor(tmp_path / "gru.keras") == 0.0
+    (tmp_path / "gru.json").write_text('{"no_digits_below": 1.5}')  # would refuse every reading
+    assert calibrated_floor(tmp_path / "gru.keras") == 0.0
+    (tmp_path / "gru.json").write_text('{"no_digits_below": 0.25}')
+    assert calibrated_floor(tmp_path / "gru.keras") == 0.25
