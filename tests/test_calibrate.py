@@ -1,8 +1,8 @@
-import numpy as np
-import pytest
-
 import json
 import shutil
+
+import numpy as np
+import pytest
 
 from recognizer.inference import WEIGHTS_DIR, Recognizer, calibrated_floor
 from tests.conftest import draw_number

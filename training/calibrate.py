@@ -23,6 +23,8 @@ from recognizer.inference import WEIGHTS_DIR, Recognizer
 from training.evaluate import EVAL_SETS, build_set
 from training.mnist import load_mnist
 
+log = logging.getLogger(__name__)
+
 FLOORS = (0.0, 0.01, 0.02, 0.05, 0.1, 0.15, 0.2)
 SETS = ("mnist-strings", "canvas", "paper", "webcam", "no-digits")
 
@@ -90,7 +92,7 @@ def main(argv: list[str] | None = None) -> None:
         print(to_markdown(name, table), f"\nchosen floor for {name}: {floor:g}\n", flush=True)
         if args.write:
             write_floor(weights, floor)
-            logging.getLogger(__name__).info("wrote no_digits_below %g to %s", floor, weights.with_suffix(".json"))
+            log.info("wrote no_digits_below %g to %s", floor, weights.with_suffix(".json"))
 
 
 if __name__ == "__main__":

@@ -2,8 +2,8 @@
 
     python -m training.train --model cnn --mnist ../shared/datasets/mnist.npz --out recognizer/weights
 
-Writes <out>/<model>.keras (the epoch with the best validation whole-string accuracy), <model>.json (data settings, epochs,
-training time, metrics) and <model>-curves.png (loss and accuracy per epoch).
+Writes <out>/<model>.keras (the epoch with the best validation whole-string accuracy), <model>.json (data
+settings, epochs, training time, metrics) and <model>-curves.png (loss and accuracy per epoch).
 """
 
 from __future__ import annotations
