@@ -61,6 +61,7 @@ def write_floor(weights: Path, floor: float) -> None:
     report = json.loads(info.read_text()) if info.is_file() else {}
     report["no_digits_below"] = floor
     info.write_text(json.dumps(report, indent=2))
+    log.info("wrote no_digits_below %g to %s", floor, info)
 
 
 def to_markdown(name: str, table: dict[float, dict[str, float]]) -> str:
@@ -92,7 +93,6 @@ def main(argv: list[str] | None = None) -> None:
         print(to_markdown(name, table), f"\nchosen floor for {name}: {floor:g}\n", flush=True)
         if args.write:
             write_floor(weights, floor)
-            log.info("wrote no_digits_below %g to %s", floor, weights.with_suffix(".json"))
 
 
 if __name__ == "__main__":
