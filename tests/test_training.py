@@ -5,7 +5,16 @@ import numpy as np
 from recognizer.models import ARCHITECTURES
 from training.dataset import SyntheticStrings
 from training.synth import StringSynth
-from training.train import compile_model, main, rendering_version, synth_config
+from training.train import compile_model, ctc_loss, main, rendering_version, synth_config
+
+
+def test_ctc_loss_counts_the_alignments_of_padded_labels():
+    # Uniform logits over 11 classes and 2 frames: each path has probability 1/121. "3" has three alignments
+    # (33, 3-, -3), "" one (--), "37" one (37); the -1 padding must not count as a label.
+    logits = np.zeros((3, 2, 11), np.float32)
+    labels = np.array([[3, -1, -1], [-1, -1, -1], [3, 7, -1]])
+    expected = [np.log(121 / 3), np.log(121), np.log(121)]
+    np.testing.assert_allclose(np.asarray(ctc_loss(labels, logits)), expected, rtol=1e-4)
 
 
 def test_cnn_loss_falls_on_a_fixed_batch(tiny_split):

@@ -9,6 +9,7 @@ settings, epochs, training time, metrics) and <model>-curves.png (loss and accur
 from __future__ import annotations
 
 import argparse
+import contextlib
 import hashlib
 import json
 import logging
@@ -18,24 +19,37 @@ from pathlib import Path
 
 import keras
 import numpy as np
-import tensorflow as tf
 
 from recognizer.decoding import ctc_greedy, softmax
 from recognizer.models import ARCHITECTURES, BLANK, Architecture
 from training.dataset import CachedStrings, SyntheticStrings, build_cache
-from training.export import export_weights
 from training.mnist import load_mnist
 from training.synth import StringSynth, SynthConfig
 
 log = logging.getLogger(__name__)
 
 
-def ctc_loss(labels: tf.Tensor, logits: tf.Tensor) -> tf.Tensor:
+def ctc_loss(labels, logits):
     """CTC loss of per-column logits against labels padded with -1 ("" is a valid label)."""
-    labels = tf.cast(labels, "int32")
-    label_length = tf.reduce_sum(tf.cast(labels >= 0, "int32"), axis=-1)
-    logit_length = tf.fill([tf.shape(logits)[0]], tf.shape(logits)[1])
-    return keras.ops.ctc_loss(tf.maximum(labels, 0), logits, label_length, logit_length, mask_index=BLANK)
+    ops = keras.ops
+    labels = ops.cast(labels, "int32")
+    label_length = ops.sum(ops.cast(labels >= 0, "int32"), axis=-1)
+    logit_length = ops.sum(ops.ones_like(logits[:, :, 0], dtype="int32"), axis=-1)
+    return ops.ctc_loss(ops.maximum(labels, 0), logits, label_length, logit_length, mask_index=BLANK)
+
+
+def distribution_scope() -> contextlib.AbstractContextManager:
+    """A `tf.distribute.MirroredStrategy` scope when several GPUs are visible to TensorFlow; else nothing.
+
+    Training also runs on Keras' other backends (e.g. `KERAS_BACKEND=jax` on a GPU machine without TensorFlow),
+    on one device.
+    """
+    if keras.backend.backend() != "tensorflow":
+        return contextlib.nullcontext()
+    import tensorflow as tf
+
+    gpus = tf.config.list_logical_devices("GPU")
+    return (tf.distribute.MirroredStrategy() if len(gpus) > 1 else tf.distribute.get_strategy()).scope()
 
 
 def decode_batch(arch: Architecture, outputs: np.ndarray) -> list[str]:
@@ -141,11 +155,9 @@ def train(args: argparse.Namespace) -> dict:
                                       args.seed, workers=args.workers, use_multiprocessing=args.workers > 1)
         val_data, steps = val_stream, args.steps_per_epoch
 
-    gpus = tf.config.list_logical_devices("GPU")
-    strategy = tf.distribute.MirroredStrategy() if len(gpus) > 1 else tf.distribute.get_strategy()
     schedule = keras.optimizers.schedules.CosineDecay(
         0.0, decay_steps=args.epochs * steps, warmup_target=args.learning_rate, warmup_steps=min(500, steps))
-    with strategy.scope():
+    with distribution_scope():
         model = compile_model(arch, schedule)
         if args.init:  # fine-tune: start from trained weights of the same architecture
             model.load_weights(args.init)
@@ -165,7 +177,12 @@ def train(args: argparse.Namespace) -> dict:
                         callbacks=callbacks, verbose=1 if args.progress else 2).history
     minutes = (time.time() - start) / 60
     plot_history(history, out / f"{args.model}-curves.png", args.model)
-    export_weights(args.model, weights)  # the TensorFlow Lite copy the Recognizer reads single images with
+    if keras.backend.backend() == "tensorflow":  # the TensorFlow Lite copy the Recognizer reads single images with
+        from training.export import export_weights
+
+        export_weights(args.model, weights)
+    else:
+        log.warning("no TensorFlow Lite copy written: run `python -m training.export` where TensorFlow is installed")
     best = int(np.argmax(history["val_string_acc"]))
     report = {
         "model": args.model,
@@ -216,7 +233,9 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
 def main(argv: list[str] | None = None) -> None:
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
     args = parse_args(argv)
-    if args.threads:
+    if args.threads and keras.backend.backend() == "tensorflow":
+        import tensorflow as tf
+
         tf.config.threading.set_intra_op_parallelism_threads(args.threads)
         tf.config.threading.set_inter_op_parallelism_threads(args.threads)
     keras.utils.set_random_seed(args.seed)
