@@ -5,7 +5,7 @@ import numpy as np
 from recognizer.models import ARCHITECTURES
 from training.dataset import SyntheticStrings
 from training.synth import StringSynth
-from training.train import compile_model, ctc_loss, main, rendering_version, synth_config
+from training.train import compile_model, ctc_loss, early_stopping, main, rendering_version, synth_config
 
 
 def test_ctc_loss_counts_the_alignments_of_padded_labels():
@@ -15,6 +15,28 @@ def test_ctc_loss_counts_the_alignments_of_padded_labels():
     labels = np.array([[3, -1, -1], [-1, -1, -1], [3, 7, -1]])
     expected = [np.log(121 / 3), np.log(121), np.log(121)]
     np.testing.assert_allclose(np.asarray(ctc_loss(labels, logits)), expected, rtol=1e-4)
+
+
+def test_early_stopping_waits_for_the_second_half_of_the_schedule():
+    model = ARCHITECTURES["seed-gru"].build()
+    model.stop_training = False
+    accuracies = [0.5, 0.8, 0.7, 0.7, 0.7, 0.7, 0.7, 0.75, 0.74, 0.73, 0.72]  # a swing, then a stall
+    stops = []
+    for epochs in (20, 10):
+        callback = early_stopping(epochs, patience=3)
+        callback.set_model(model)
+        callback.on_train_begin()
+        for epoch, accuracy in enumerate(accuracies):
+            callback.on_epoch_end(epoch, {"val_string_acc": accuracy})
+            if model.stop_training:
+                stops.append(epoch)
+                model.stop_training = False
+                break
+        else:
+            stops.append(None)
+    # Judged from epoch 0, the stall after 0.8 would stop at epoch 4. 20 epochs: epochs 0-9 are never judged;
+    # 10 epochs: judged from epoch 5, best 0.75 at epoch 7, three epochs without a gain: stopped at epoch 10.
+    assert stops == [None, 10]
 
 
 def test_cnn_loss_falls_on_a_fixed_batch(tiny_split):

@@ -120,6 +120,15 @@ def plot_history(history: dict, path: Path, title: str) -> None:
     plt.close(fig)
 
 
+def early_stopping(epochs: int, patience: int) -> keras.callbacks.EarlyStopping:
+    """Stops when validation string accuracy has not improved for `patience` epochs, counted from the second half
+    of the cosine schedule only: while the learning rate is high the metric swings by a point or more, and a
+    stop there keeps a model far from what the schedule's end gives (a second seed of the shipped cnn recipe
+    stopped at epoch 13 of 26, best 87.5 %)."""
+    return keras.callbacks.EarlyStopping(monitor="val_string_acc", mode="max", patience=patience,
+                                         start_from_epoch=epochs // 2, restore_best_weights=True)
+
+
 def compile_model(arch: Architecture, learning_rate: keras.optimizers.schedules.LearningRateSchedule | float
                   ) -> keras.Model:
     model = arch.build()
@@ -168,8 +177,7 @@ def train(args: argparse.Namespace) -> dict:
         StringAccuracy(arch, val_data),
         # Kept and stopped by the metric users see: validation loss can stall while strings still improve.
         keras.callbacks.ModelCheckpoint(weights, monitor="val_string_acc", mode="max", save_best_only=True),
-        keras.callbacks.EarlyStopping(monitor="val_string_acc", mode="max", patience=args.patience,
-                                      restore_best_weights=True),
+        early_stopping(args.epochs, args.patience),
         keras.callbacks.CSVLogger(out / f"{args.model}-history.csv"),
     ]
     start = time.time()
@@ -214,7 +222,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--steps-per-epoch", type=int, default=800)
     parser.add_argument("--batch-size", type=int, default=128)
     parser.add_argument("--learning-rate", type=float, default=3e-3)
-    parser.add_argument("--patience", type=int, default=4, help="early stopping patience, in epochs")
+    parser.add_argument("--patience", type=int, default=4, help="early stopping patience, in epochs, counted from the second half of the run")
     parser.add_argument("--max-rotation", type=float, default=15.0, help="rotation range in degrees (up to 45)")
     parser.add_argument("--val-samples", type=int, default=4000)
     parser.add_argument("--mnist", help="local mnist.npz (else $MNIST_NPZ, else Keras' download)")
