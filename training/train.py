@@ -30,7 +30,8 @@ log = logging.getLogger(__name__)
 
 
 def ctc_loss(labels, logits):
-    """CTC loss of per-column logits against labels padded with -1 ("" is a valid label)."""
+    """CTC loss of per-column logits against labels padded with -1 ("" is a valid label); backend tensors in and
+    out, so that training runs on any Keras backend."""
     ops = keras.ops
     labels = ops.cast(labels, "int32")
     label_length = ops.sum(ops.cast(labels >= 0, "int32"), axis=-1)
@@ -124,7 +125,7 @@ def early_stopping(epochs: int, patience: int) -> keras.callbacks.EarlyStopping:
     """Stops when validation string accuracy has not improved for `patience` epochs, counted from the second half
     of the cosine schedule only: while the learning rate is high the metric swings by a point or more, and a
     stop there keeps a model far from what the schedule's end gives (a second seed of the shipped cnn recipe
-    stopped at epoch 13 of 26, best 87.5 %)."""
+    stopped after epoch 13 of 26, keeping epoch 9 at 87.5 %; run to the end, 91.8 %)."""
     return keras.callbacks.EarlyStopping(monitor="val_string_acc", mode="max", patience=patience,
                                          start_from_epoch=epochs // 2, restore_best_weights=True)
 
@@ -222,7 +223,8 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--steps-per-epoch", type=int, default=800)
     parser.add_argument("--batch-size", type=int, default=128)
     parser.add_argument("--learning-rate", type=float, default=3e-3)
-    parser.add_argument("--patience", type=int, default=4, help="early stopping patience, in epochs, counted from the second half of the run")
+    parser.add_argument("--patience", type=int, default=4,
+                        help="early stopping patience, in epochs, counted from the second half of the run")
     parser.add_argument("--max-rotation", type=float, default=15.0, help="rotation range in degrees (up to 45)")
     parser.add_argument("--val-samples", type=int, default=4000)
     parser.add_argument("--mnist", help="local mnist.npz (else $MNIST_NPZ, else Keras' download)")
