@@ -183,6 +183,21 @@ def digit_mask(ink: np.ndarray) -> np.ndarray:
     return full & cv2.dilate(layout, np.ones((factor + 1, factor + 1), np.uint8))
 
 
+def _frames(spanning: np.ndarray, bw: np.ndarray, bh: np.ndarray, area: np.ndarray, min_area: float,
+            w: int, h: int) -> np.ndarray:
+    """Which shapes spanning the image (touching its border, 90 % of its width or height) are sheet edges, desks,
+    borders or frames rather than digits cropped tightly, which span it too.
+
+    With other shapes beside them, those clearly taller (or, spanning the width, wider) than all of those.
+    Alone, thin bars and sparse outlines; a solid shape alone is a digit.
+    """
+    others = ~spanning & (area >= max(min_area, 0.04 * area[~spanning].max(initial=0)))
+    tall, wide = spanning & (bh >= 0.9 * h), spanning & (bw >= 0.9 * w)
+    if others.any():
+        return (tall & (bh > 1.3 * bh[others].max())) | (wide & (bw > 1.3 * bw[others].max()))
+    return spanning & ((4 * bw <= bh) | (4 * bh <= bw) | (area < 0.1 * bw * bh))
+
+
 def _number_components(mask: np.ndarray) -> np.ndarray:
     """Keep the connected components of a binary mask that form one number."""
     h, w = mask.shape
@@ -192,7 +207,8 @@ def _number_components(mask: np.ndarray) -> np.ndarray:
         return np.zeros_like(mask)
     x, y, bw, bh, area = (stats[1:, i] for i in range(5))
     touches_border = (x == 0) | (y == 0) | (x + bw == w) | (y + bh == h)
-    frame_like = touches_border & ((bw >= 0.9 * w) | (bh >= 0.9 * h))
+    spanning = touches_border & ((bw >= 0.9 * w) | (bh >= 0.9 * h))
+    frame_like = spanning & _frames(spanning, bw, bh, area, max(4, 2e-5 * h * w), w, h)
     min_area = max(4, 0.04 * area[~frame_like].max(initial=0), 2e-5 * h * w)
     keep = ~frame_like & (area >= min_area) & (bh >= 3)
     if not keep.any():

@@ -3,7 +3,7 @@ import json
 import numpy as np
 import pytest
 
-from training.evaluate import EVAL_SETS, build_set, confusion, edit_distance, main, score
+from training.evaluate import EVAL_SETS, build_set, confusion, cut_to_ink, edit_distance, main, score
 
 
 @pytest.mark.parametrize("a, b, d", [("", "", 0), ("123", "123", 0), ("123", "13", 1), ("", "45", 2),
@@ -34,6 +34,16 @@ def test_sets_are_reproducible(tiny_split, name):
     assert [label for _, label in first] == [label for _, label in again]
     assert all(label.isdigit() and 1 <= len(label) <= 8 for _, label in first)
     np.testing.assert_array_equal(first[0][0], again[0][0])
+
+
+def test_cut_to_ink_touches_every_border():
+    ink = np.zeros((40, 90), np.uint8)
+    ink[10:30, 20:25] = 255  # a "1"
+    ink[12:28, 40:70] = 200  # a wider, shorter digit
+    image = cut_to_ink(ink, 2.0)
+    assert abs(image.shape[0] - 40) <= 2 and abs(image.shape[1] - 100) <= 2  # 20 rows, 50 columns of ink, doubled
+    assert all((edge < 128).any() for edge in (image[0], image[-1], image[:, 0], image[:, -1]))  # ink on each border
+    assert image.max() == 255  # paper white between the digits
 
 
 def test_evaluate_command_writes_reports(tmp_path, mnist_path):

@@ -83,6 +83,29 @@ def test_uneven_light_and_shadow():
     assert abs(ink_columns(image) - ink_columns(preprocess(number.astype(np.uint8)).image)) <= 6
 
 
+def test_digits_cropped_tightly_are_all_kept():
+    """A screenshot or photo cut exactly to the number: the digits touching the border span the image, as a sheet
+    edge does, but the others beside them show that they are digits."""
+    number = draw_number("4075", height=90)
+    rows, columns = np.nonzero(number < 128)
+    tight = number[rows.min() : rows.max() + 1, columns.min() : columns.max() + 1]
+    assert abs(ink_columns(preprocess(tight).image) - ink_columns(preprocess(number).image)) <= 3
+
+
+def test_sheet_edges_are_dropped_beside_the_number():
+    """A dark desk along the left side of a webcam frame and a dark band along the bottom, each spanning the frame:
+    only the number is read."""
+    frame = np.full((300, 500), 200, np.uint8)
+    number = draw_number("385", height=70)
+    h, w = number.shape
+    frame[100 : 100 + h, 150 : 150 + w] = np.minimum(frame[100 : 100 + h, 150 : 150 + w], number)
+    clean = preprocess(frame).image
+    frame[:, :25] = 40  # the desk
+    frame[280:, :] = 60  # the sheet's lower edge
+    with_edges = preprocess(frame).image
+    assert with_edges.shape == clean.shape and np.abs(with_edges - clean).mean() < 0.02
+
+
 @pytest.mark.parametrize("width", [12, 30, 50])
 def test_thick_strokes_are_not_hollowed_out(width):
     """A marker stroke wider than the usual paper estimate, tightly cropped: its middle is still ink."""

@@ -29,7 +29,7 @@ COVERAGES = (1.0, 0.98, 0.95, 0.9, 0.8)
 @dataclass(frozen=True)
 class EvalSet:
     name: str
-    style: str  # a synth style, "plain" (MNIST digits as they are, scanned) or "no-digits"
+    style: str  # a synth style, "plain" (MNIST digits as they are, scanned), "tight" (cut to the ink) or "no-digits"
     count: int
     min_len: int = 1
     max_len: int = 8
@@ -45,6 +45,7 @@ EVAL_SETS = (
     EvalSet("long-12-16", "scan", 300, 12, 16),
     EvalSet("no-digits", "no-digits", 400),
     EvalSet("plain-strings", "plain", 2_000),  # as the seed stacks them: no rotation, distortion or thickening
+    EvalSet("cut-to-the-digits", "tight", 1_000),  # a scan or screenshot cropped exactly to the ink
 )
 
 
@@ -62,10 +63,23 @@ def build_set(synth_split, spec: EvalSet, seed: int, scale: float = 1.0) -> list
         if spec.style == "plain":
             ink, label = synth.plain_string(rng)
             items.append((synth.render(rng, ink, "scan"), label))
+        elif spec.style == "tight":
+            ink, label = synth.ink_string(rng)
+            items.append((cut_to_ink(ink, rng.uniform(1.0, 3.0)), label))
         else:
             ink, label = synth.ink_string(rng)
             items.append((synth.render(rng, ink, spec.style), label))
     return items
+
+
+def cut_to_ink(ink: np.ndarray, scale: float) -> np.ndarray:
+    """White-on-black `ink` scaled, then cut to where it is darker than mid-grey, as dark ink on white: a scan or
+    screenshot cropped to the number, whose outer digits touch the border."""
+    import cv2
+
+    ink = cv2.resize(ink, None, fx=scale, fy=scale, interpolation=cv2.INTER_LINEAR)
+    rows, columns = np.nonzero(ink > 127)
+    return 255 - ink[rows.min() : rows.max() + 1, columns.min() : columns.max() + 1]
 
 
 def edit_distance(a: str, b: str) -> int:
