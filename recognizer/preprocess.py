@@ -21,6 +21,8 @@ MIN_CONTRAST = 0.12
 ANALYSIS_SIDE = 240
 #: Short side of the copy on which a dim image's polarity is decided.
 POLARITY_SIDE = 120
+#: A shape spanning the image is a sheet edge or a frame when this much taller (or wider) than every other shape.
+EDGE_OVER_DIGITS = 1.3
 
 
 @dataclass(frozen=True)
@@ -194,7 +196,7 @@ def _frames(spanning: np.ndarray, bw: np.ndarray, bh: np.ndarray, area: np.ndarr
     others = ~spanning & (area >= max(min_area, 0.04 * area[~spanning].max(initial=0)))
     tall, wide = spanning & (bh >= 0.9 * h), spanning & (bw >= 0.9 * w)
     if others.any():
-        return (tall & (bh > 1.3 * bh[others].max())) | (wide & (bw > 1.3 * bw[others].max()))
+        return (tall & (bh > EDGE_OVER_DIGITS * bh[others].max())) | (wide & (bw > EDGE_OVER_DIGITS * bw[others].max()))
     return spanning & ((4 * bw <= bh) | (4 * bh <= bw) | (area < 0.1 * bw * bh))
 
 
