@@ -196,7 +196,9 @@ def _frames(spanning: np.ndarray, bw: np.ndarray, bh: np.ndarray, area: np.ndarr
     others = ~spanning & (area >= max(min_area, 0.04 * area[~spanning].max(initial=0)))
     tall, wide = spanning & (bh >= 0.9 * h), spanning & (bw >= 0.9 * w)
     if others.any():
-        return (tall & (bh > EDGE_OVER_DIGITS * bh[others].max())) | (wide & (bw > EDGE_OVER_DIGITS * bw[others].max()))
+        taller = tall & (bh > EDGE_OVER_DIGITS * bh[others].max())
+        wider = wide & (bw > EDGE_OVER_DIGITS * bw[others].max())
+        return taller | wider
     return spanning & ((4 * bw <= bh) | (4 * bh <= bw) | (area < 0.1 * bw * bh))
 
 
@@ -210,7 +212,7 @@ def _number_components(mask: np.ndarray) -> np.ndarray:
     x, y, bw, bh, area = (stats[1:, i] for i in range(5))
     touches_border = (x == 0) | (y == 0) | (x + bw == w) | (y + bh == h)
     spanning = touches_border & ((bw >= 0.9 * w) | (bh >= 0.9 * h))
-    frame_like = spanning & _frames(spanning, bw, bh, area, max(4, 2e-5 * h * w), w, h)
+    frame_like = _frames(spanning, bw, bh, area, max(4, 2e-5 * h * w), w, h)
     min_area = max(4, 0.04 * area[~frame_like].max(initial=0), 2e-5 * h * w)
     keep = ~frame_like & (area >= min_area) & (bh >= 3)
     if not keep.any():
