@@ -106,7 +106,8 @@ def classifier_accuracy(model, images: np.ndarray, labels: np.ndarray) -> float:
 
 
 def string_model_accuracy(model, images: np.ndarray, labels: np.ndarray) -> float:
-    """Share of glyphs a CTC string model reads as exactly their one digit (greedy, as the Recognizer reads)."""
+    """Share of glyphs a CTC string model reads as exactly their one digit (one call, greedy decoding; the
+    Recognizer's shifted copies left out)."""
     from recognizer.decoding import ctc_greedy, softmax
 
     inputs = np.zeros((len(images), HEIGHT, SPEC.width_step * -(-WIDTH // SPEC.width_step), 1), np.float32)
