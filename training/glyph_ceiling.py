@@ -101,19 +101,23 @@ def build_classifier(width: int):
 
 
 def classifier_accuracy(model, images: np.ndarray, labels: np.ndarray) -> float:
-    logits = np.asarray(model.predict(images[..., None] / 255.0, batch_size=1024, verbose=0))
+    from training.dataset import to_model_input
+
+    logits = np.asarray(model.predict(to_model_input(images), batch_size=1024, verbose=0))
     return float(np.mean(logits.argmax(-1) == labels))
 
 
 def string_model_accuracy(model, images: np.ndarray, labels: np.ndarray) -> float:
     """Share of glyphs a CTC string model reads as exactly their one digit (one call, greedy decoding; the
     Recognizer's shifted copies left out)."""
-    from recognizer.decoding import ctc_greedy, softmax
+    from recognizer.models import ARCHITECTURES
+    from training.dataset import to_model_input
+    from training.train import decode_batch
 
-    inputs = np.zeros((len(images), HEIGHT, SPEC.width_step * -(-WIDTH // SPEC.width_step), 1), np.float32)
-    inputs[:, :, :WIDTH, 0] = images / 255.0
+    width = SPEC.width_step * -(-WIDTH // SPEC.width_step)  # padded as preprocess pads a one-digit image
+    inputs = to_model_input(np.pad(images, ((0, 0), (0, 0), (0, width - WIDTH))))
     outputs = np.asarray(model.predict(inputs, batch_size=512, verbose=0))
-    reads = ["".join(str(d) for d, _ in ctc_greedy(softmax(o))) for o in outputs]
+    reads = decode_batch(ARCHITECTURES["cnn"], outputs)  # greedy CTC, the decoding of every string model
     return float(np.mean([read == str(label) for read, label in zip(reads, labels)]))
 
 
@@ -121,6 +125,8 @@ def run(args: argparse.Namespace) -> dict:
     _splits.update(load_mnist(args.mnist))
     with multiprocessing.get_context("fork").Pool(args.workers) as pool:
         import keras  # after the fork: a backend's threads do not survive one
+
+        from training.dataset import to_model_input
 
         tests = {name: make_glyphs(pool, glyph_jobs("test", config, 11 + i, args.test_glyphs if config else 10_000))
                  for i, (name, config) in enumerate(TEST_SETS.items())}
@@ -146,7 +152,7 @@ def run(args: argparse.Namespace) -> dict:
                     upcoming = pool.map_async(_make, glyph_jobs("train", SynthConfig(), 101 + epoch,
                                                                 args.glyphs_per_epoch, 64))
                 images, labels = np.concatenate([p[0] for p in parts]), np.concatenate([p[1] for p in parts])
-                model.fit(images[..., None] / 255.0, labels, batch_size=args.batch_size, epochs=1, verbose=0)
+                model.fit(to_model_input(images), labels, batch_size=args.batch_size, epochs=1, verbose=0)
                 history.append(classifier_accuracy(model, val_images, val_labels))
                 log.info("epoch %d: validation accuracy %.4f", epoch + 1, history[-1])
             report["classifier"] = {
