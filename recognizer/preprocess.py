@@ -23,6 +23,8 @@ ANALYSIS_SIDE = 240
 POLARITY_SIDE = 120
 #: A shape spanning the image is a sheet edge or a frame when this much taller (or wider) than every other shape.
 EDGE_OVER_DIGITS = 1.3
+#: Pieces along a side of the image that together cover this much of it are a sheet edge cut by paper lines.
+BROKEN_EDGE_COVER = 0.6
 
 
 @dataclass(frozen=True)
@@ -202,6 +204,29 @@ def _frames(spanning: np.ndarray, bw: np.ndarray, bh: np.ndarray, area: np.ndarr
     return spanning & ((4 * bw <= bh) | (4 * bh <= bw) | (area < 0.1 * bw * bh))
 
 
+def _broken_edges(x: np.ndarray, y: np.ndarray, bw: np.ndarray, bh: np.ndarray, significant: np.ndarray,
+                  w: int, h: int) -> np.ndarray:
+    """Pieces of a sheet edge or desk strip cut apart by removed paper lines.
+
+    They are narrow (15 % of the width at most), touch the left (or right) border, together cover
+    `BROKEN_EDGE_COVER` of its height, and reach from their top to their bottom EDGE_OVER_DIGITS times as far
+    as the tallest significant shape away from that border. A webcam's desk strip cut by ruled lines is one.
+    """
+    edges = np.zeros(len(x), bool)
+    narrow = bw <= 0.15 * w
+    for side in ((x == 0) & narrow, (x + bw == w) & narrow):
+        others = significant & ~side
+        if not side.any() or not others.any():
+            continue
+        covered = np.zeros(h, bool)
+        for top, height in zip(y[side], bh[side]):
+            covered[top : top + height] = True
+        extent = (y + bh)[side].max() - y[side].min()
+        if covered.sum() >= BROKEN_EDGE_COVER * h and extent > EDGE_OVER_DIGITS * bh[others].max():
+            edges |= side
+    return edges
+
+
 def _number_components(mask: np.ndarray) -> np.ndarray:
     """Keep the connected components of a binary mask that form one number."""
     h, w = mask.shape
@@ -212,8 +237,11 @@ def _number_components(mask: np.ndarray) -> np.ndarray:
     x, y, bw, bh, area = (stats[1:, i] for i in range(5))
     touches_border = (x == 0) | (y == 0) | (x + bw == w) | (y + bh == h)
     spanning = touches_border & ((bw >= 0.9 * w) | (bh >= 0.9 * h))
-    frame_like = _frames(spanning, bw, bh, area, max(4, 2e-5 * h * w), w, h)
-    min_area = max(4, 0.04 * area[~frame_like].max(initial=0), 2e-5 * h * w)
+    least = max(4, 2e-5 * h * w)
+    frame_like = _frames(spanning, bw, bh, area, least, w, h)
+    min_area = max(least, 0.04 * area[~frame_like].max(initial=0))
+    frame_like |= _broken_edges(x, y, bw, bh, ~frame_like & (area >= min_area), w, h)
+    min_area = max(least, 0.04 * area[~frame_like].max(initial=0))
     keep = ~frame_like & (area >= min_area) & (bh >= 3)
     if not keep.any():
         return np.zeros_like(mask)

@@ -83,10 +83,12 @@ def test_uneven_light_and_shadow():
     assert abs(ink_columns(image) - ink_columns(preprocess(number.astype(np.uint8)).image)) <= 6
 
 
-def test_digits_cropped_tightly_are_all_kept():
+@pytest.mark.parametrize("text", ["4075", "1407", "5061"])
+def test_digits_cropped_tightly_are_all_kept(text):
     """A screenshot or photo cut exactly to the number: the digits touching the border span the image, as a sheet
-    edge does, but the others beside them show that they are digits."""
-    number = draw_number("4075", height=90)
+    edge does, but the others beside them show that they are digits; a "1" at either end is a narrow shape on
+    the border, as a desk strip is."""
+    number = draw_number(text, height=90)
     rows, columns = np.nonzero(number < 128)
     tight = number[rows.min() : rows.max() + 1, columns.min() : columns.max() + 1]
     assert abs(ink_columns(preprocess(tight).image) - ink_columns(preprocess(number).image)) <= 3
@@ -104,6 +106,23 @@ def test_sheet_edges_are_dropped_beside_the_number():
     frame[280:, :] = 60  # the sheet's lower edge
     with_edges = preprocess(frame).image
     assert with_edges.shape == clean.shape and np.abs(with_edges - clean).mean() < 0.02
+
+
+@pytest.mark.parametrize("side", ["left", "right"])
+def test_a_desk_strip_cut_by_ruled_lines_is_dropped(side):
+    """Ruled lines crossing a webcam frame, desk strip included: removing the lines cuts the strip into pieces,
+    none of which spans the frame, but together they are still an edge, not a "1" before the number."""
+    frame = np.full((300, 500), 200, np.uint8)
+    frame[20::45] = 120  # ruled lines across the whole frame
+    number = draw_number("385", height=70)
+    h, w = number.shape
+    frame[100 : 100 + h, 150 : 150 + w] = np.minimum(frame[100 : 100 + h, 150 : 150 + w], number)
+    clean = preprocess(frame).image
+    strip = (slice(None), slice(0, 10) if side == "left" else slice(490, 500))
+    frame[strip] = 40
+    frame[strip][20::45] = 10  # the lines run on across the desk, darker still
+    with_desk = preprocess(frame).image
+    assert with_desk.shape == clean.shape and np.abs(with_desk - clean).mean() < 0.02
 
 
 @pytest.mark.parametrize("width", [12, 30, 50])
