@@ -187,7 +187,12 @@ def digit_mask(ink: np.ndarray) -> np.ndarray:
     return full & cv2.dilate(layout, np.ones((factor + 1, factor + 1), np.uint8))
 
 
-def _frames(spanning: np.ndarray, bw: np.ndarray, bh: np.ndarray, area: np.ndarray, min_area: float,
+def _significant(area: np.ndarray, candidates: np.ndarray, least: float) -> np.ndarray:
+    """The candidates that are not specks: at least `least` pixels and 4 % of the largest candidate."""
+    return candidates & (area >= max(least, 0.04 * area[candidates].max(initial=0)))
+
+
+def _frames(spanning: np.ndarray, bw: np.ndarray, bh: np.ndarray, area: np.ndarray, least: float,
             w: int, h: int) -> np.ndarray:
     """Which shapes spanning the image (touching its border, 90 % of its width or height) are sheet edges, desks,
     borders or frames rather than digits cropped tightly, which span it too.
@@ -195,7 +200,7 @@ def _frames(spanning: np.ndarray, bw: np.ndarray, bh: np.ndarray, area: np.ndarr
     With other shapes beside them, those clearly taller (or, spanning the width, wider) than all of those.
     Alone, thin bars and sparse outlines; a solid shape alone is a digit.
     """
-    others = ~spanning & (area >= max(min_area, 0.04 * area[~spanning].max(initial=0)))
+    others = _significant(area, ~spanning, least)
     tall, wide = spanning & (bh >= 0.9 * h), spanning & (bw >= 0.9 * w)
     if others.any():
         taller = tall & (bh > EDGE_OVER_DIGITS * bh[others].max())
@@ -239,10 +244,8 @@ def _number_components(mask: np.ndarray) -> np.ndarray:
     spanning = touches_border & ((bw >= 0.9 * w) | (bh >= 0.9 * h))
     least = max(4, 2e-5 * h * w)
     frame_like = _frames(spanning, bw, bh, area, least, w, h)
-    min_area = max(least, 0.04 * area[~frame_like].max(initial=0))
-    frame_like |= _broken_edges(x, y, bw, bh, ~frame_like & (area >= min_area), w, h)
-    min_area = max(least, 0.04 * area[~frame_like].max(initial=0))
-    keep = ~frame_like & (area >= min_area) & (bh >= 3)
+    frame_like |= _broken_edges(x, y, bw, bh, _significant(area, ~frame_like, least), w, h)
+    keep = _significant(area, ~frame_like, least) & (bh >= 3)
     if not keep.any():
         return np.zeros_like(mask)
     tall = keep & (bh >= 0.35 * bh[keep].max())
