@@ -35,6 +35,7 @@ class SynthConfig:
     printed_rate: float = 0.06  # strings written in a font instead of MNIST glyphs
     negative_rate: float = 0.04  # images of letters, labelled "" (no digits)
     style_weights: tuple[float, ...] = (0.2, 0.25, 0.3, 0.15, 0.1)  # in the order of STYLES
+    thin_rate: float = 0.25  # scans, canvases and photos written with a thin pen or brush
     fixed_len: int | None = None  # the seed baselines read exactly 4 digits
 
 
@@ -130,13 +131,17 @@ class StringSynth:
     def render(self, rng: np.random.Generator, ink: np.ndarray, style: str) -> np.ndarray:
         """Render white-on-black ink as an image of the given style (uint8 gray, RGB or RGBA)."""
         ink = ink.astype(np.float32) / 255.0
+        thin = style != "board" and rng.random() < self.config.thin_rate
         if style == "scan":
             img = _place(rng, ink, scale=rng.uniform(0.8, 2.0), margin=rng.uniform(0.05, 0.6))
+            img = _thin_strokes(rng, img) if thin else img
             return _u8(img if rng.random() < 0.3 else 1.0 - img)
         if style == "canvas":
             img = _place(rng, ink, scale=rng.uniform(1.5, 4.0), margin=rng.uniform(0.2, 2.5))
             brush = int(rng.integers(0, 5))
-            if brush:
+            if thin:
+                img = _thin_strokes(rng, img)
+            elif brush:
                 img = cv2.dilate(img, cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (brush + 1, brush + 1)))
             img = cv2.GaussianBlur(img, (3, 3), 0.7)
             rgba = np.zeros(img.shape + (4,), np.float32)
@@ -151,7 +156,7 @@ class StringSynth:
             dark, light = rng.uniform(0.0, 0.35), rng.uniform(0.6, 1.0)
             img = dark + (light - dark) * img + rng.normal(0, rng.uniform(0.0, 0.05), img.shape)
             return _u8(img)
-        return _photo(rng, ink, webcam=style == "webcam")
+        return _photo(rng, ink, webcam=style == "webcam", thin=thin)
 
     def sample(self, rng: np.random.Generator) -> tuple[np.ndarray, str]:
         ink, label = self.ink_string(rng)
@@ -187,9 +192,35 @@ def _u8(img: np.ndarray) -> np.ndarray:
     return (np.clip(img, 0.0, 1.0) * 255 + 0.5).astype(np.uint8)
 
 
-def _photo(rng: np.random.Generator, ink: np.ndarray, webcam: bool) -> np.ndarray:
+def _thin_strokes(rng: np.random.Generator, img: np.ndarray) -> np.ndarray:
+    """Soft white-on-black ink eroded as if written with a thin pen or brush: strokes 3-7 % of the ink's
+    height (MNIST's are 10-15 %) and at least 2 pixels wide, no shape broken apart or erased."""
+    mask = (img > 0.5).astype(np.uint8)
+    rows = np.flatnonzero(mask.any(axis=1))
+    if len(rows) == 0:
+        return img
+    boundary = int(np.count_nonzero(mask - cv2.erode(mask, np.ones((3, 3), np.uint8))))
+    width = 2.0 * np.count_nonzero(mask) / max(boundary, 1)  # twice area over perimeter
+    target = max(2.0, rng.uniform(0.03, 0.07) * (rows[-1] - rows[0] + 1))
+    shapes = _shapes(mask)
+    for size in range(int(round(width - target)) + 1, 1, -1):  # erosion by `size` narrows by `size - 1`
+        thinner = cv2.erode(img, cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (size, size)))
+        if _shapes((thinner > 0.5).astype(np.uint8)) == shapes:
+            return thinner
+    return img
+
+
+def _shapes(mask: np.ndarray) -> int:
+    """How many shapes of the mask hold at least 2 % of its ink (specks do not count)."""
+    _, _, stats, _ = cv2.connectedComponentsWithStats(mask, connectivity=8)
+    areas = stats[1:, cv2.CC_STAT_AREA]
+    return int(np.count_nonzero(areas >= 0.02 * areas.sum()))
+
+
+def _photo(rng: np.random.Generator, ink: np.ndarray, webcam: bool, thin: bool = False) -> np.ndarray:
     """Pen on paper as a phone or webcam sees it: tint, uneven light, ruled lines, blur, noise, JPEG."""
     img = _place(rng, ink, scale=rng.uniform(1.0, 2.5), margin=rng.uniform(0.3, 1.5))
+    img = _thin_strokes(rng, img) if thin else img
     h, w = img.shape
     first_ink = int(np.argmax(img.max(axis=0) > 0.1))  # the desk may come up to here
     paper = rng.uniform(0.6, 0.95) if webcam else rng.uniform(0.75, 1.0)
