@@ -1,8 +1,10 @@
 import json
 
+import cv2
 import numpy as np
 import pytest
 
+from recognizer.preprocess import preprocess
 from training.evaluate import EVAL_SETS, build_set, confusion, cut_to_ink, edit_distance, main, score
 
 
@@ -34,6 +36,19 @@ def test_sets_are_reproducible(tiny_split, name):
     assert [label for _, label in first] == [label for _, label in again]
     assert all(label.isdigit() and 1 <= len(label) <= 8 for _, label in first)
     np.testing.assert_array_equal(first[0][0], again[0][0])
+
+
+def test_thin_brush_set_has_thinner_strokes_than_the_canvas_set(tiny_split):
+    def median_stroke(name: str) -> float:
+        spec = next(spec for spec in EVAL_SETS if spec.name == name)
+        widths = []
+        for image, _ in build_set(tiny_split, spec, seed=3, scale=16 / spec.count):
+            mask = (preprocess(image).image > 0.5).astype(np.uint8)  # at the model's scale
+            boundary = np.count_nonzero(mask - cv2.erode(mask, np.ones((3, 3), np.uint8)))
+            widths.append(2.0 * mask.sum() / boundary)
+        return float(np.median(widths))
+
+    assert median_stroke("canvas-thin-brush") < 0.85 * median_stroke("canvas")
 
 
 def test_cut_to_ink_touches_every_border():

@@ -33,6 +33,7 @@ class EvalSet:
     count: int
     min_len: int = 1
     max_len: int = 8
+    thin_rate: float = 0.0  # share written with a thin pen or brush (`SynthConfig.thin_rate`)
 
 
 EVAL_SETS = (
@@ -46,6 +47,8 @@ EVAL_SETS = (
     EvalSet("no-digits", "no-digits", 400),
     EvalSet("plain-strings", "plain", 2_000),  # as the seed stacks them: no rotation, distortion or thickening
     EvalSet("cut-to-the-digits", "tight", 1_000),  # a scan or screenshot cropped exactly to the ink
+    EvalSet("canvas-thin-brush", "canvas", 500, thin_rate=1.0),
+    EvalSet("paper-thin-pen", "paper", 500, thin_rate=1.0),
 )
 
 
@@ -54,10 +57,10 @@ def build_set(synth_split, spec: EvalSet, seed: int, scale: float = 1.0) -> list
     rng = np.random.default_rng([seed, EVAL_SETS.index(spec)])
     count = max(1, int(spec.count * scale))
     if spec.style == "no-digits":
-        synth = StringSynth(synth_split)
+        synth = StringSynth(synth_split, SynthConfig(thin_rate=0.0))
         return [(no_digit_image(rng, synth, NO_DIGIT_KINDS[i % len(NO_DIGIT_KINDS)]), "") for i in range(count)]
     synth = StringSynth(synth_split, SynthConfig(min_len=spec.min_len, max_len=spec.max_len, negative_rate=0.0,
-                                                 printed_rate=0.0))
+                                                 printed_rate=0.0, thin_rate=spec.thin_rate))
     items = []
     for _ in range(count):
         if spec.style == "plain":
@@ -240,7 +243,7 @@ def photo_640x480(split, seed: int) -> np.ndarray:
     import cv2
 
     rng = np.random.default_rng(seed)
-    synth = StringSynth(split, SynthConfig(min_len=6, max_len=6, negative_rate=0.0, printed_rate=0.0))
+    synth = StringSynth(split, SynthConfig(min_len=6, max_len=6, negative_rate=0.0, printed_rate=0.0, thin_rate=0.0))
     ink, _ = synth.ink_string(rng)
     return cv2.resize(synth.render(rng, ink, "paper"), (640, 480))
 

@@ -131,7 +131,8 @@ class StringSynth:
     def render(self, rng: np.random.Generator, ink: np.ndarray, style: str) -> np.ndarray:
         """Render white-on-black ink as an image of the given style (uint8 gray, RGB or RGBA)."""
         ink = ink.astype(np.float32) / 255.0
-        thin = style != "board" and rng.random() < self.config.thin_rate
+        rate = self.config.thin_rate  # 0: no draw, so that sets made before thin pens keep their images
+        thin = style != "board" and rate > 0 and rng.random() < rate
         if style == "scan":
             img = _place(rng, ink, scale=rng.uniform(0.8, 2.0), margin=rng.uniform(0.05, 0.6))
             img = _thin_strokes(rng, img) if thin else img
