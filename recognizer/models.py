@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from typing import Callable
 
 import keras
-from keras import layers, ops
+from keras import layers
 
 from recognizer.preprocess import InputSpec
 
@@ -27,34 +27,6 @@ class Architecture:
     seed_length: int | None = None  # fixed string length of the position models
 
 
-@keras.saving.register_keras_serializable(package="recognizer")
-class RandomColumnShift(layers.Layer):
-    """Training-time augmentation: moves each batch 0 to `max_shift` columns to the right, into added padding.
-
-    `preprocess` always puts the ink 2 columns from the left edge, so without it the models learn each
-    number at one phase of their 4-column feature grid, and a narrow upright 1 read at that phase is lost
-    (README, Known problem). At inference the layer passes its input through unchanged.
-    """
-
-    def __init__(self, max_shift: int = 3, seed: int | None = None, **kwargs):
-        super().__init__(**kwargs)
-        self.max_shift, self.seed = max_shift, seed
-        self.seed_generator = keras.random.SeedGenerator(seed)
-
-    def call(self, x, training: bool = False):
-        if not training:
-            return x
-        padded = ops.pad(x, [[0, 0], [0, 0], [0, self.max_shift + 1], [0, 0]])  # width stays a multiple of 4
-        shift = keras.random.randint((), 0, self.max_shift + 1, seed=self.seed_generator)
-        return ops.roll(padded, shift, axis=2)
-
-    def compute_output_shape(self, input_shape):
-        return input_shape
-
-    def get_config(self) -> dict:
-        return {**super().get_config(), "max_shift": self.max_shift, "seed": self.seed}
-
-
 def _conv(x, filters: int, separable: bool = False):
     if separable:  # 5x5: each column sees a whole digit and its neighbours' edges, for little cost
         conv = layers.SeparableConv2D(filters, 5, padding="same", use_bias=False)
@@ -67,7 +39,7 @@ def _conv(x, filters: int, separable: bool = False):
 
 def _column_features(inputs):
     """Convolutional features of each group of 4 columns, keeping the vertical layout: (batch, width / 4, 160)."""
-    x = _conv(RandomColumnShift()(inputs), 16)  # 32 x W
+    x = _conv(inputs, 16)  # 32 x W
     x = layers.MaxPooling2D(2)(x)  # 16 x W/2
     x = _conv(x, 32)
     x = layers.MaxPooling2D(2)(x)  # 8 x W/4

@@ -2,7 +2,7 @@ import json
 
 import numpy as np
 
-from recognizer.models import ARCHITECTURES, RandomColumnShift
+from recognizer.models import ARCHITECTURES
 from training.dataset import SyntheticStrings
 from training.synth import StringSynth
 from training.train import compile_model, ctc_loss, early_stopping, main, rendering_version, synth_config
@@ -15,20 +15,6 @@ def test_ctc_loss_counts_the_alignments_of_padded_labels():
     labels = np.array([[3, -1, -1], [-1, -1, -1], [3, 7, -1]])
     expected = [np.log(121 / 3), np.log(121), np.log(121)]
     np.testing.assert_allclose(np.asarray(ctc_loss(labels, logits)), expected, rtol=1e-4)
-
-
-def test_column_shift_moves_batches_in_training_only():
-    layer = RandomColumnShift(max_shift=3, seed=1)
-    x = np.random.default_rng(0).random((2, 32, 64, 1)).astype("float32")
-    assert np.array_equal(np.asarray(layer(x)), x)
-    shifts = set()
-    for _ in range(30):
-        y = np.asarray(layer(x, training=True))
-        assert y.shape == (2, 32, 68, 1)
-        shift = next(s for s in range(4) if np.allclose(y[:, :, s : s + 64], x))
-        assert not y[:, :, :shift].any() and not y[:, :, shift + 64 :].any()  # moved, nothing lost or added
-        shifts.add(shift)
-    assert shifts == {0, 1, 2, 3}
 
 
 def test_early_stopping_waits_for_the_second_half_of_the_schedule():
