@@ -78,6 +78,27 @@ def test_thin_strokes_are_narrower_and_unbroken():
     assert not _thin_strokes(rng, np.zeros((50, 50), np.float32)).any()
 
 
+def test_some_ones_are_one_upright_stroke(tiny_split):
+    strokes = StringSynth(tiny_split, SynthConfig(stroke_one_rate=1.0))
+    rng = np.random.default_rng(5)
+    for _ in range(20):
+        ink = strokes._digit_glyph(rng, 1)
+        ys, xs = np.nonzero(ink > 30)
+        height, width = np.ptp(ys) + 1, np.ptp(xs) + 1
+        assert height >= 20 and width <= 0.35 * height  # tall, narrow, nearly upright
+        assert cv2.connectedComponents((ink > 30).astype(np.uint8))[0] == 2  # one stroke
+    drawn = np.random.default_rng(6)
+    drawn.random()  # the draw that chose the stroke
+    np.testing.assert_array_equal(strokes._digit_glyph(np.random.default_rng(6), 1), strokes._stroke_one(drawn))
+    # Other digits, and every digit at rate 0, are MNIST glyphs drawn exactly as before (no extra draw).
+    plain = StringSynth(tiny_split, SynthConfig(stroke_one_rate=0.0))
+    for digit in (1, 7):
+        np.testing.assert_array_equal(plain._digit_glyph(np.random.default_rng(digit), digit),
+                                      plain._mnist_glyph(np.random.default_rng(digit), digit))
+    np.testing.assert_array_equal(strokes._digit_glyph(np.random.default_rng(7), 7),
+                                  strokes._mnist_glyph(np.random.default_rng(7), 7))
+
+
 def test_negatives_are_labelled_empty(tiny_split):
     synth = StringSynth(tiny_split, SynthConfig(negative_rate=1.0))
     _, label = synth.ink_string(np.random.default_rng(4))

@@ -57,10 +57,10 @@ def build_set(synth_split, spec: EvalSet, seed: int, scale: float = 1.0) -> list
     rng = np.random.default_rng([seed, EVAL_SETS.index(spec)])
     count = max(1, int(spec.count * scale))
     if spec.style == "no-digits":
-        synth = StringSynth(synth_split, SynthConfig(thin_rate=0.0))
+        synth = StringSynth(synth_split, SynthConfig(thin_rate=0.0, stroke_one_rate=0.0))
         return [(no_digit_image(rng, synth, NO_DIGIT_KINDS[i % len(NO_DIGIT_KINDS)]), "") for i in range(count)]
     synth = StringSynth(synth_split, SynthConfig(min_len=spec.min_len, max_len=spec.max_len, negative_rate=0.0,
-                                                 printed_rate=0.0, thin_rate=spec.thin_rate))
+                                                 printed_rate=0.0, thin_rate=spec.thin_rate, stroke_one_rate=0.0))
     items = []
     for _ in range(count):
         if spec.style == "plain":
@@ -243,7 +243,8 @@ def photo_640x480(split, seed: int) -> np.ndarray:
     import cv2
 
     rng = np.random.default_rng(seed)
-    synth = StringSynth(split, SynthConfig(min_len=6, max_len=6, negative_rate=0.0, printed_rate=0.0, thin_rate=0.0))
+    synth = StringSynth(split, SynthConfig(min_len=6, max_len=6, negative_rate=0.0, printed_rate=0.0,
+                                           thin_rate=0.0, stroke_one_rate=0.0))
     ink, _ = synth.ink_string(rng)
     return cv2.resize(synth.render(rng, ink, "paper"), (640, 480))
 

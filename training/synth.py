@@ -36,6 +36,7 @@ class SynthConfig:
     negative_rate: float = 0.04  # images of letters, labelled "" (no digits)
     style_weights: tuple[float, ...] = (0.2, 0.25, 0.3, 0.15, 0.1)  # in the order of STYLES
     thin_rate: float = 0.25  # scans, canvases and photos written with a thin pen or brush
+    stroke_one_rate: float = 0.3  # 1s written as one nearly upright stroke instead of an MNIST glyph
     fixed_len: int | None = None  # the seed baselines read exactly 4 digits
 
 
@@ -63,6 +64,22 @@ class StringSynth:
         if thickness:
             glyph = cv2.dilate(glyph, np.ones((thickness + 1, thickness + 1), np.uint8))
         return glyph
+
+    @staticmethod
+    def _stroke_one(rng: np.random.Generator) -> np.ndarray:
+        """A 1 written as one nearly upright stroke, as on a sketchpad (MNIST's 1s are mostly slanted), on the
+        44x44 canvas of `_mnist_glyph`."""
+        canvas = np.zeros((44, 44), np.uint8)
+        top, bottom, slant = int(rng.integers(6, 12)), int(rng.integers(32, 38)), rng.uniform(-2.0, 2.0)
+        cv2.line(canvas, (round(22 + slant), top), (round(22 - slant), bottom), 255, int(rng.integers(2, 4)),
+                 cv2.LINE_AA)
+        return canvas
+
+    def _digit_glyph(self, rng: np.random.Generator, digit: int) -> np.ndarray:
+        rate = self.config.stroke_one_rate  # 0: no draw, so that sets made before keep their images
+        if digit == 1 and rate > 0 and rng.random() < rate:
+            return self._stroke_one(rng)
+        return self._mnist_glyph(rng, digit)
 
     @staticmethod
     def _font_glyph(rng: np.random.Generator, char: str, font: int, thickness: int) -> np.ndarray:
@@ -124,7 +141,7 @@ class StringSynth:
             font = int(rng.choice(HERSHEY_FONTS))
             glyphs = [self._font_glyph(rng, c, font, int(rng.integers(1, 4))) for c in label]
         else:
-            glyphs = [self._mnist_glyph(rng, int(c)) for c in label]
+            glyphs = [self._digit_glyph(rng, int(c)) for c in label]
         return self.compose(rng, glyphs), label
 
     # --- rendering ------------------------------------------------------------------------------
