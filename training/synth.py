@@ -76,6 +76,7 @@ class StringSynth:
         return canvas
 
     def _digit_glyph(self, rng: np.random.Generator, digit: int) -> np.ndarray:
+        """An augmented MNIST glyph of `digit`, or for a share (`stroke_one_rate`) of the 1s one upright stroke."""
         rate = self.config.stroke_one_rate  # 0: no draw, so that sets made before keep their images
         if digit == 1 and rate > 0 and rng.random() < rate:
             return self._stroke_one(rng)
@@ -212,7 +213,8 @@ def _u8(img: np.ndarray) -> np.ndarray:
 
 def _thin_strokes(rng: np.random.Generator, img: np.ndarray) -> np.ndarray:
     """Soft white-on-black ink eroded as if written with a thin pen or brush: strokes 3-7 % of the ink's
-    height (MNIST's are 10-15 %) and at least 2 pixels wide, no shape broken apart or erased."""
+    height (MNIST's are 10-15 %) and at least 2 pixels wide; no shape holding 2 % of the ink is broken apart or
+    erased (the erosion steps back until none is)."""
     mask = (img > 0.5).astype(np.uint8)
     rows = np.flatnonzero(mask.any(axis=1))
     if len(rows) == 0:
