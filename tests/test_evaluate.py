@@ -1,11 +1,11 @@
 import json
 
-import cv2
 import numpy as np
 import pytest
 
 from recognizer.preprocess import preprocess
 from training.evaluate import EVAL_SETS, build_set, confusion, cut_to_ink, edit_distance, main, score
+from training.synth import stroke_width
 
 
 @pytest.mark.parametrize("a, b, d", [("", "", 0), ("123", "123", 0), ("123", "13", 1), ("", "45", 2),
@@ -43,9 +43,7 @@ def test_thin_brush_set_has_thinner_strokes_than_the_canvas_set(tiny_split):
         spec = next(spec for spec in EVAL_SETS if spec.name == name)
         widths = []
         for image, _ in build_set(tiny_split, spec, seed=3, scale=16 / spec.count):
-            mask = (preprocess(image).image > 0.5).astype(np.uint8)  # at the model's scale
-            boundary = np.count_nonzero(mask - cv2.erode(mask, np.ones((3, 3), np.uint8)))
-            widths.append(2.0 * mask.sum() / boundary)
+            widths.append(stroke_width((preprocess(image).image > 0.5).astype(np.uint8)))  # at the model's scale
         return float(np.median(widths))
 
     assert median_stroke("canvas-thin-brush") < 0.85 * median_stroke("canvas")

@@ -6,7 +6,9 @@ from recognizer.preprocess import preprocess
 from training.dataset import (
     CachedStrings, SyntheticStrings, build_cache, encode_label, padded_widths, render_sample,
 )
-from training.synth import NO_DIGIT_KINDS, STYLES, StringSynth, SynthConfig, _thin_strokes, no_digit_image
+from training.synth import (
+    NO_DIGIT_KINDS, STYLES, StringSynth, SynthConfig, _thin_strokes, no_digit_image, stroke_width,
+)
 
 
 def test_lengths_and_labels(tiny_split):
@@ -57,8 +59,7 @@ def test_every_style_survives_preprocessing(tiny_split, style):
 
 def _width_and_shapes(img: np.ndarray) -> tuple[float, int]:
     mask = (img > 0.5).astype(np.uint8)
-    boundary = np.count_nonzero(mask - cv2.erode(mask, np.ones((3, 3), np.uint8)))
-    return 2.0 * mask.sum() / boundary, cv2.connectedComponents(mask)[0] - 1
+    return stroke_width(mask), cv2.connectedComponents(mask)[0] - 1
 
 
 def test_thin_strokes_are_narrower_and_unbroken():

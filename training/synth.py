@@ -77,8 +77,7 @@ class StringSynth:
 
     def _digit_glyph(self, rng: np.random.Generator, digit: int) -> np.ndarray:
         """An augmented MNIST glyph of `digit`, or for a share (`stroke_one_rate`) of the 1s one upright stroke."""
-        rate = self.config.stroke_one_rate  # 0: no draw, so that sets made before keep their images
-        if digit == 1 and rate > 0 and rng.random() < rate:
+        if digit == 1 and _chance(rng, self.config.stroke_one_rate):
             return self._stroke_one(rng)
         return self._mnist_glyph(rng, digit)
 
@@ -149,8 +148,7 @@ class StringSynth:
     def render(self, rng: np.random.Generator, ink: np.ndarray, style: str) -> np.ndarray:
         """Render white-on-black ink as an image of the given style (uint8 gray, RGB or RGBA)."""
         ink = ink.astype(np.float32) / 255.0
-        rate = self.config.thin_rate  # 0: no draw, so that sets made before thin pens keep their images
-        thin = style != "board" and rate > 0 and rng.random() < rate
+        thin = style != "board" and _chance(rng, self.config.thin_rate)
         if style == "scan":
             img = _place(rng, ink, scale=rng.uniform(0.8, 2.0), margin=rng.uniform(0.05, 0.6))
             img = _thin_strokes(rng, img) if thin else img
@@ -182,6 +180,12 @@ class StringSynth:
         weights = np.asarray(self.config.style_weights) / sum(self.config.style_weights)
         style = STYLES[rng.choice(len(STYLES), p=weights)]
         return self.render(rng, ink, style), label
+
+
+def _chance(rng: np.random.Generator, rate: float) -> bool:
+    """True with probability `rate`. At rate 0 nothing is drawn, so that images made before an option was added
+    (the evaluation sets) stay the same."""
+    return rate > 0 and rng.random() < rate
 
 
 def _crop(img: np.ndarray) -> np.ndarray:
@@ -219,15 +223,19 @@ def _thin_strokes(rng: np.random.Generator, img: np.ndarray) -> np.ndarray:
     rows = np.flatnonzero(mask.any(axis=1))
     if len(rows) == 0:
         return img
-    boundary = int(np.count_nonzero(mask - cv2.erode(mask, np.ones((3, 3), np.uint8))))
-    width = 2.0 * np.count_nonzero(mask) / max(boundary, 1)  # twice area over perimeter
     target = max(2.0, rng.uniform(0.03, 0.07) * (rows[-1] - rows[0] + 1))
     shapes = _shapes(mask)
-    for size in range(int(round(width - target)) + 1, 1, -1):  # erosion by `size` narrows by `size - 1`
+    for size in range(int(round(stroke_width(mask) - target)) + 1, 1, -1):  # erosion by `size` narrows by `size - 1`
         thinner = cv2.erode(img, cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (size, size)))
         if _shapes((thinner > 0.5).astype(np.uint8)) == shapes:
             return thinner
     return img
+
+
+def stroke_width(mask: np.ndarray) -> float:
+    """Mean stroke width of a binary mask, in pixels: twice its area over its perimeter (its edge pixels)."""
+    boundary = np.count_nonzero(mask - cv2.erode(mask, np.ones((3, 3), np.uint8)))
+    return 2.0 * np.count_nonzero(mask) / max(boundary, 1)
 
 
 def _shapes(mask: np.ndarray) -> int:
