@@ -25,6 +25,10 @@ POLARITY_SIDE = 120
 EDGE_OVER_DIGITS = 1.3
 #: Pieces along a side of the image that together cover this much of it are a sheet edge cut by paper lines.
 BROKEN_EDGE_COVER = 0.6
+#: Paper lines are found up to this many degrees off level (or off upright).
+MAX_LINE_TILT = 10.0
+#: A tilted paper line holds at least this share of the image's width (or height) in ink.
+LINE_SPAN = 0.6
 
 
 @dataclass(frozen=True)
@@ -147,28 +151,71 @@ def ink_map(gray: np.ndarray) -> np.ndarray:
     return np.clip((background - gray) / np.maximum(background, 0.15), 0.0, 1.0)
 
 
-def _remove_lines(mask: np.ndarray) -> np.ndarray:
-    """Drop long thin straight runs: ruled and squared paper lines, table borders.
+def _line_slope(mask: np.ndarray) -> float:
+    """Slope (rows per column, within `MAX_LINE_TILT`) of the longest straight near-horizontal line, or 0.
 
-    A run is a line when it crosses most of the image and is thin: at most `limit` pixels thick, where a
-    digit's strokes are thicker (the same run opened with a `limit + 1` thick kernel survives).
+    Each candidate slope counts the ink pixels on every line of that slope; a tilt wins only where its fullest
+    line holds `LINE_SPAN` of the width and more pixels than the fullest horizontal row.
     """
     h, w = mask.shape
-    limit = max(1, int(0.02 * min(h, w)))
-    line_pixels = np.zeros(mask.shape, np.uint8)
-    for length, horizontal in ((int(0.85 * w), True), (int(0.85 * h), False)):
-        if length < 15:
-            continue
-        thin_kernel, thick_kernel = ((length, 1), (length, limit + 1))
-        if not horizontal:
-            thin_kernel, thick_kernel = thin_kernel[::-1], thick_kernel[::-1]
-        runs = cv2.morphologyEx(mask, cv2.MORPH_OPEN, cv2.getStructuringElement(cv2.MORPH_RECT, thin_kernel))
-        thick = cv2.morphologyEx(mask, cv2.MORPH_OPEN, cv2.getStructuringElement(cv2.MORPH_RECT, thick_kernel))
-        line_pixels |= runs & ~cv2.dilate(thick, np.ones((3, 3), np.uint8)) & 1
-    if not line_pixels.any():
-        return mask
-    # Widen by one pixel so anti-aliased line edges go too.
-    return mask & ~cv2.dilate(line_pixels, np.ones((3, 3), np.uint8)) & 1
+    ys, xs = np.nonzero(mask)
+    if len(xs) < LINE_SPAN * w:
+        return 0.0
+    stride = max(1, len(xs) // 20_000)  # a bounded cost on heavily inked images
+    ys, xs = ys[::stride].astype(np.float32), xs[::stride].astype(np.float32)
+
+    def fullest(slope: float) -> int:
+        rows = np.rint(ys - slope * xs).astype(np.int64)
+        return int(np.bincount(rows - rows.min()).max()) * stride
+
+    def best(slopes: np.ndarray, start: tuple[int, float]) -> tuple[int, float]:
+        return max([start] + [(fullest(s), float(s)) for s in slopes], key=lambda c: c[0])
+
+    level = (fullest(0.0), 0.0)
+    coarse = best(np.tan(np.radians(np.arange(-MAX_LINE_TILT, MAX_LINE_TILT + 0.1, 0.5))), level)
+    fine = best(np.tan(np.arctan(coarse[1]) + np.radians(np.arange(-0.4, 0.45, 0.1))), coarse)
+    return fine[1] if fine[0] >= LINE_SPAN * w and fine[0] > level[0] else 0.0
+
+
+def _level_lines(mask: np.ndarray) -> np.ndarray:
+    """Pixels of long thin near-horizontal lines, found on a copy sheared so that they run level.
+
+    A line is a run of at least 85 % of the width at most `limit` pixels thick, where a digit's strokes are
+    thicker (the same run opened with a `limit + 1` thick kernel survives). Outside the sheared image counts
+    as ink when measuring length, so that lines leaving it through the top or bottom edge still count as long.
+    """
+    h, w = mask.shape
+    length, limit = int(0.85 * w), max(1, int(0.02 * min(h, w)))
+    if length < 15:
+        return np.zeros_like(mask)
+    slope = _line_slope(mask)
+    rise = int(np.ceil(abs(slope) * w))
+    shear = np.float32([[1, 0, 0], [-slope, 1, rise if slope > 0 else 0]])
+    margin = limit + 3  # blank rows above and below: a line along the top or bottom edge is not a thick run
+
+    def level(outside: int) -> np.ndarray:
+        sheared = mask if rise == 0 else cv2.warpAffine(mask, shear, (w, h + rise), flags=cv2.INTER_NEAREST,
+                                                        borderMode=cv2.BORDER_CONSTANT, borderValue=outside)
+        # Grown by a row up and down, a line still runs level where it steps by a row or two (slight curl,
+        # perspective, the slope's rounding); the thickness limit grows with it.
+        padded = cv2.copyMakeBorder(sheared, margin, margin, 0, 0, cv2.BORDER_CONSTANT, value=0)
+        return cv2.dilate(padded, np.ones((3, 1), np.uint8))
+
+    runs = cv2.morphologyEx(level(1), cv2.MORPH_OPEN, cv2.getStructuringElement(cv2.MORPH_RECT, (length, 1)))
+    thick = cv2.morphologyEx(level(0), cv2.MORPH_OPEN,
+                             cv2.getStructuringElement(cv2.MORPH_RECT, (length, limit + 3)))
+    # A row either side of the line goes with it, as anti-aliased line edges do.
+    band = (runs & ~cv2.dilate(thick, np.ones((3, 3), np.uint8)))[margin:-margin]
+    if rise:
+        band = cv2.warpAffine(band, shear, (w, h), flags=cv2.INTER_NEAREST | cv2.WARP_INVERSE_MAP,
+                              borderMode=cv2.BORDER_CONSTANT, borderValue=0)
+    return mask & band & 1
+
+
+def _remove_lines(mask: np.ndarray) -> np.ndarray:
+    """Drop long thin straight lines, level or tilted by up to `MAX_LINE_TILT`: ruled and squared paper lines
+    (a photo of a sheet is rarely square to it), table borders."""
+    return mask & ~(_level_lines(mask) | _level_lines(np.ascontiguousarray(mask.T)).T)
 
 
 def digit_mask(ink: np.ndarray) -> np.ndarray:
