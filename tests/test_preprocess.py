@@ -74,6 +74,31 @@ def test_ruled_paper_lines_are_removed():
     assert abs(ink_columns(with_lines) - ink_columns(clean)) <= 8
 
 
+def tilted_ruled_page(degrees: float, grid: bool, size: tuple[int, int] = (600, 800)) -> np.ndarray:
+    """A sheet photographed askew: ruled (or squared) lines every 40 px, tilted by `degrees`, corners included."""
+    h, w = size
+    page = np.full((h, w), 235, np.uint8)
+    rise = np.tan(np.radians(degrees))
+    for offset in range(-2 * max(h, w), 2 * max(h, w), 40):
+        cv2.line(page, (0, offset), (w, offset + round(rise * w)), 150, 2)
+        if grid:
+            cv2.line(page, (offset, 0), (offset - round(rise * h), h), 150, 2)
+    return page
+
+
+@pytest.mark.parametrize("degrees, grid", [(2, False), (-4, False), (7, False), (3, True), (-6, True)])
+def test_tilted_paper_lines_are_removed(degrees, grid):
+    """Lines of a sheet photographed a few degrees off square go like level ones: only the number is left."""
+    page = tilted_ruled_page(degrees, grid)
+    assert preprocess(page).image is None
+    number = draw_number("274", height=90)
+    h, w = number.shape
+    page[250 : 250 + h, 200 : 200 + w] = np.minimum(page[250 : 250 + h, 200 : 200 + w], number)
+    with_lines = preprocess(page).image
+    clean = preprocess(number).image
+    assert with_lines is not None and abs(ink_columns(with_lines) - ink_columns(clean)) <= 8
+
+
 def test_uneven_light_and_shadow():
     number = draw_number("61", height=90).astype(np.float32)
     light = np.linspace(1.0, 0.45, number.shape[1])[None, :]
