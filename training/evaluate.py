@@ -34,6 +34,8 @@ class EvalSet:
     min_len: int = 1
     max_len: int = 8
     thin_rate: float = 0.0  # share written with a thin pen or brush (`SynthConfig.thin_rate`)
+    ruled_rate: float = 0.5  # share of photos on ruled or squared paper (`SynthConfig.ruled_rate`)
+    ruling_tilt: float = 0.0  # degrees up to which those lines run off level (`SynthConfig.ruling_tilt`)
 
 
 EVAL_SETS = (
@@ -49,7 +51,14 @@ EVAL_SETS = (
     EvalSet("cut-to-the-digits", "tight", 1_000),  # a scan or screenshot cropped exactly to the ink
     EvalSet("canvas-thin-brush", "canvas", 500, thin_rate=1.0),
     EvalSet("paper-thin-pen", "paper", 500, thin_rate=1.0),
+    EvalSet("paper-askew-lines", "paper", 500, ruled_rate=1.0, ruling_tilt=8.0),
 )
+
+
+def set_config(**changes) -> SynthConfig:
+    """The synthesis the evaluation sets are built with: that of their first version (no thin pens, upright 1s
+    or askew paper lines) unless a set asks for them, so that every set keeps its images."""
+    return SynthConfig(**{"thin_rate": 0.0, "stroke_one_rate": 0.0, "ruling_tilt": 0.0, **changes})
 
 
 def build_set(synth_split, spec: EvalSet, seed: int, scale: float = 1.0) -> list[tuple[np.ndarray, str]]:
@@ -57,10 +66,11 @@ def build_set(synth_split, spec: EvalSet, seed: int, scale: float = 1.0) -> list
     rng = np.random.default_rng([seed, EVAL_SETS.index(spec)])
     count = max(1, int(spec.count * scale))
     if spec.style == "no-digits":
-        synth = StringSynth(synth_split, SynthConfig(thin_rate=0.0, stroke_one_rate=0.0))
+        synth = StringSynth(synth_split, set_config())
         return [(no_digit_image(rng, synth, NO_DIGIT_KINDS[i % len(NO_DIGIT_KINDS)]), "") for i in range(count)]
-    synth = StringSynth(synth_split, SynthConfig(min_len=spec.min_len, max_len=spec.max_len, negative_rate=0.0,
-                                                 printed_rate=0.0, thin_rate=spec.thin_rate, stroke_one_rate=0.0))
+    synth = StringSynth(synth_split, set_config(min_len=spec.min_len, max_len=spec.max_len, negative_rate=0.0,
+                                               printed_rate=0.0, thin_rate=spec.thin_rate, ruled_rate=spec.ruled_rate,
+                                               ruling_tilt=spec.ruling_tilt))
     items = []
     for _ in range(count):
         if spec.style == "plain":
@@ -243,8 +253,7 @@ def photo_640x480(split, seed: int) -> np.ndarray:
     import cv2
 
     rng = np.random.default_rng(seed)
-    synth = StringSynth(split, SynthConfig(min_len=6, max_len=6, negative_rate=0.0, printed_rate=0.0,
-                                           thin_rate=0.0, stroke_one_rate=0.0))
+    synth = StringSynth(split, set_config(min_len=6, max_len=6, negative_rate=0.0, printed_rate=0.0))
     ink, _ = synth.ink_string(rng)
     return cv2.resize(synth.render(rng, ink, "paper"), (640, 480))
 

@@ -37,6 +37,8 @@ class SynthConfig:
     style_weights: tuple[float, ...] = (0.2, 0.25, 0.3, 0.15, 0.1)  # in the order of STYLES
     thin_rate: float = 0.25  # scans, canvases and photos written with a thin pen or brush
     stroke_one_rate: float = 0.3  # 1s written as one nearly upright stroke instead of an MNIST glyph
+    ruled_rate: float = 0.5  # photos of ruled (70 %) or squared (30 %) paper
+    ruling_tilt: float = 8.0  # degrees up to which a sheet's lines run off level (a photo taken askew)
     fixed_len: int | None = None  # the seed baselines read exactly 4 digits
 
 
@@ -173,7 +175,7 @@ class StringSynth:
             dark, light = rng.uniform(0.0, 0.35), rng.uniform(0.6, 1.0)
             img = dark + (light - dark) * img + rng.normal(0, rng.uniform(0.0, 0.05), img.shape)
             return _u8(img)
-        return _photo(rng, ink, webcam=style == "webcam", thin=thin)
+        return _photo(rng, ink, self.config, webcam=style == "webcam", thin=thin)
 
     def sample(self, rng: np.random.Generator) -> tuple[np.ndarray, str]:
         ink, label = self.ink_string(rng)
@@ -245,7 +247,8 @@ def _shapes(mask: np.ndarray) -> int:
     return int(np.count_nonzero(areas >= 0.02 * areas.sum()))
 
 
-def _photo(rng: np.random.Generator, ink: np.ndarray, webcam: bool, thin: bool = False) -> np.ndarray:
+def _photo(rng: np.random.Generator, ink: np.ndarray, config: SynthConfig, webcam: bool, thin: bool = False
+           ) -> np.ndarray:
     """Pen on paper as a phone or webcam sees it: tint, uneven light, ruled lines, blur, noise, JPEG."""
     img = _place(rng, ink, scale=rng.uniform(1.0, 2.5), margin=rng.uniform(0.3, 1.5))
     img = _thin_strokes(rng, img) if thin else img
@@ -254,14 +257,22 @@ def _photo(rng: np.random.Generator, ink: np.ndarray, webcam: bool, thin: bool =
     paper = rng.uniform(0.6, 0.95) if webcam else rng.uniform(0.75, 1.0)
     contrast = rng.uniform(0.25, 0.6) if webcam else rng.uniform(0.45, 0.9)
     page = np.full((h, w), paper, np.float32)
-    ruling = rng.choice(["none", "lines", "grid"], p=[0.5, 0.35, 0.15])
+    rate = config.ruled_rate
+    ruling = rng.choice(["none", "lines", "grid"], p=[1 - rate, 0.7 * rate, 0.3 * rate])
     if ruling != "none":
         step = max(8, int(h / rng.uniform(1.5, 5)))
         offset = int(rng.integers(0, step))
         darkness = rng.uniform(0.1, 0.3)
-        page[offset::step, :] -= darkness
-        if ruling == "grid":
-            page[:, offset::step] -= darkness
+        tilt = np.tan(np.radians(rng.uniform(-config.ruling_tilt, config.ruling_tilt))) if config.ruling_tilt else 0
+        if tilt:
+            gy, gx = np.mgrid[0:h, 0:w].astype(np.float32)
+            page -= darkness * ((gy - tilt * gx - offset) % step < 1)
+            if ruling == "grid":
+                page -= darkness * ((gx + tilt * gy - offset) % step < 1)
+        else:
+            page[offset::step, :] -= darkness
+            if ruling == "grid":
+                page[:, offset::step] -= darkness
     img = page * (1.0 - contrast * img)
     # Uneven light: a gradient and a soft shadow.
     gy, gx = np.mgrid[0:h, 0:w].astype(np.float32)
@@ -305,7 +316,7 @@ def no_digit_image(rng: np.random.Generator, synth: StringSynth, kind: str) -> n
         return rgba
     if kind == "blank-paper":
         empty = np.zeros((int(rng.integers(28, 60)), int(rng.integers(60, 300))), np.float32)
-        return _photo(rng, empty, webcam=rng.random() < 0.5)
+        return _photo(rng, empty, synth.config, webcam=rng.random() < 0.5)
     if kind == "letters":
         text = "".join(rng.choice(list(NON_DIGIT_LETTERS), size=rng.integers(2, 7)))
         font = int(rng.choice(HERSHEY_FONTS))
