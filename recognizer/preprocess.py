@@ -151,11 +151,12 @@ def ink_map(gray: np.ndarray) -> np.ndarray:
     return np.clip((background - gray) / np.maximum(background, 0.15), 0.0, 1.0)
 
 
-def _line_slope(mask: np.ndarray) -> float:
-    """Slope (rows per column, within `MAX_LINE_TILT`) of the longest straight near-horizontal line, or 0.
+def _line_slope(mask: np.ndarray, thickness: int) -> float:
+    """Slope (rows per column, within `MAX_LINE_TILT`) of the fullest thin straight near-horizontal line, or 0.
 
-    Each candidate slope counts the ink pixels on every line of that slope; a tilt wins only where its fullest
-    line holds `LINE_SPAN` of the width and more pixels than the fullest horizontal row.
+    A line of a candidate slope scores the ink pixels on it less those on the fuller of the two parallel lines
+    `thickness` rows above and below it, so that thick shapes (a desk, a row of digits) score nothing. A tilt
+    wins only where its best line scores `LINE_SPAN` of the width and more than the best level row.
     """
     h, w = mask.shape
     ys, xs = np.nonzero(mask)
@@ -164,65 +165,77 @@ def _line_slope(mask: np.ndarray) -> float:
     stride = max(1, len(xs) // 5_000)  # a bounded cost on heavily inked images
     ys, xs = ys[::stride].astype(np.float32), xs[::stride].astype(np.float32)
 
-    def fullest(degrees: np.ndarray) -> np.ndarray:
-        """Ink pixels on the fullest line of each slope, all slopes counted in one pass."""
+    def best_line(degrees: np.ndarray) -> np.ndarray:
+        """The best line's score for each slope, all slopes counted in one pass."""
         rows = np.rint(ys[None] - np.tan(np.radians(degrees))[:, None] * xs[None]).astype(np.int64)
         rows -= rows.min(axis=1, keepdims=True)
         span = int(rows.max()) + 1
         counts = np.bincount((rows + span * np.arange(len(degrees))[:, None]).ravel(), minlength=span * len(degrees))
-        return counts.reshape(len(degrees), span).max(axis=1) * stride
+        counts = np.pad(counts.reshape(len(degrees), span), ((0, 0), (thickness, thickness)))
+        beside = np.maximum(counts[:, : -2 * thickness], counts[:, 2 * thickness :])
+        return (counts[:, thickness:-thickness] - beside).max(axis=1) * stride
 
-    coarse = np.arange(-MAX_LINE_TILT, MAX_LINE_TILT + 0.1, 0.5)  # 0 first: a tie stays level
-    coarse = np.concatenate([[0.0], coarse[coarse != 0]])
-    counts = fullest(coarse)
-    fine = coarse[np.argmax(counts)] + np.arange(-0.4, 0.45, 0.1)
-    fine_counts = fullest(fine)
-    best = fine[np.argmax(fine_counts)]
-    if fine_counts.max() < max(LINE_SPAN * w, counts[0] + 1):
+    coarse = np.arange(-MAX_LINE_TILT, MAX_LINE_TILT + 0.1, 0.5)
+    coarse = np.concatenate([[0.0], coarse[coarse != 0]])  # level first: a tie stays level
+    scores = best_line(coarse)
+    fine = coarse[np.argmax(scores)] + np.arange(-0.4, 0.45, 0.1)
+    fine_scores = best_line(fine)
+    if fine_scores.max() < max(LINE_SPAN * w, scores[0] + 1):
         return 0.0
-    return float(np.tan(np.radians(best)))
+    return float(np.tan(np.radians(fine[np.argmax(fine_scores)])))
 
 
-def _level_lines(mask: np.ndarray) -> np.ndarray:
-    """Pixels of long thin near-horizontal lines, found on a copy sheared so that they run level.
+def _line_limit(mask: np.ndarray) -> int:
+    """How thick (in pixels) a paper line may be: 2 % of the image's short side, at least 1."""
+    return max(1, int(0.02 * min(mask.shape)))
 
-    A line is a run of at least 85 % of the width at most `limit` pixels thick, where a digit's strokes are
-    thicker (the same run opened with a `limit + 1` thick kernel survives). Outside the sheared image counts
-    as ink when measuring length, so that lines leaving it through the top or bottom edge still count as long.
+
+def _thin_runs(runs_of: np.ndarray, thickness_of: np.ndarray, length: int, limit: int) -> np.ndarray:
+    """Level runs of `runs_of` at least `length` long where `thickness_of` holds no run as long and more than
+    `limit` rows thick (a digit's strokes, a sheet edge), nor touches one."""
+    runs = cv2.morphologyEx(runs_of, cv2.MORPH_OPEN, cv2.getStructuringElement(cv2.MORPH_RECT, (length, 1)))
+    thick = cv2.morphologyEx(thickness_of, cv2.MORPH_OPEN,
+                             cv2.getStructuringElement(cv2.MORPH_RECT, (length, limit + 1)))
+    return runs & ~cv2.dilate(thick, np.ones((3, 3), np.uint8)) & 1
+
+
+def _near_level_lines(mask: np.ndarray, slope: float) -> np.ndarray:
+    """Pixels of long thin lines of the given slope (rows per column), and a pixel either side (anti-aliased edges).
+
+    A line runs at least 85 % of the width and is at most 2 % of the image's short side thick. A tilted line
+    is found on a copy sheared so that it runs level, where two allowances are made: a row up or down (the
+    shear's rounding, slight curl or perspective) and, when measuring length, ink outside the image (lines
+    leaving it through the top or bottom edge).
     """
     h, w = mask.shape
-    length, limit = int(0.85 * w), max(1, int(0.02 * min(h, w)))
+    length, limit = int(0.85 * w), _line_limit(mask)
     if length < 15:
         return np.zeros_like(mask)
-    slope = _line_slope(mask)
+    if slope == 0:
+        return mask & cv2.dilate(_thin_runs(mask, mask, length, limit), np.ones((3, 3), np.uint8))
     rise = int(np.ceil(abs(slope) * w))
     shear = np.float32([[1, 0, 0], [-slope, 1, rise if slope > 0 else 0]])
     margin = limit + 3  # blank rows above and below: a line along the top or bottom edge is not a thick run
 
-    def level(outside: int) -> np.ndarray:
-        sheared = mask if rise == 0 else cv2.warpAffine(mask, shear, (w, h + rise), flags=cv2.INTER_NEAREST,
-                                                        borderMode=cv2.BORDER_CONSTANT, borderValue=outside)
-        # Grown by a row up and down, a line still runs level where it steps by a row or two (slight curl,
-        # perspective, the slope's rounding); the thickness limit grows with it.
-        padded = cv2.copyMakeBorder(sheared, margin, margin, 0, 0, cv2.BORDER_CONSTANT, value=0)
-        return cv2.dilate(padded, np.ones((3, 1), np.uint8))
+    def sheared(outside: int) -> np.ndarray:
+        level = cv2.warpAffine(mask, shear, (w, h + rise), flags=cv2.INTER_NEAREST,
+                               borderMode=cv2.BORDER_CONSTANT, borderValue=outside)
+        padded = cv2.copyMakeBorder(level, margin, margin, 0, 0, cv2.BORDER_CONSTANT, value=0)
+        return cv2.dilate(padded, np.ones((3, 1), np.uint8))  # a row up and down
 
-    inside = level(0)
-    runs = cv2.morphologyEx(level(1) if rise else inside, cv2.MORPH_OPEN,
-                            cv2.getStructuringElement(cv2.MORPH_RECT, (length, 1)))
-    thick = cv2.morphologyEx(inside, cv2.MORPH_OPEN, cv2.getStructuringElement(cv2.MORPH_RECT, (length, limit + 3)))
-    # A row either side of the line goes with it, as anti-aliased line edges do.
-    band = (runs & ~cv2.dilate(thick, np.ones((3, 3), np.uint8)))[margin:-margin]
-    if rise:
-        band = cv2.warpAffine(band, shear, (w, h), flags=cv2.INTER_NEAREST | cv2.WARP_INVERSE_MAP,
-                              borderMode=cv2.BORDER_CONSTANT, borderValue=0)
-    return mask & band & 1
+    bridged = cv2.morphologyEx(sheared(1), cv2.MORPH_CLOSE, np.ones((1, max(2, w // 50)), np.uint8))
+    band = _thin_runs(bridged, sheared(0), length, limit + 2)[margin:-margin]
+    return mask & cv2.warpAffine(band, shear, (w, h), flags=cv2.INTER_NEAREST | cv2.WARP_INVERSE_MAP,
+                                 borderMode=cv2.BORDER_CONSTANT, borderValue=0)
 
 
 def _remove_lines(mask: np.ndarray) -> np.ndarray:
     """Drop long thin straight lines, level or tilted by up to `MAX_LINE_TILT`: ruled and squared paper lines
     (a photo of a sheet is rarely square to it), table borders."""
-    return mask & ~(_level_lines(mask) | _level_lines(np.ascontiguousarray(mask.T)).T)
+    # A sheet turns as a whole: its upright lines (squared paper, a margin) lean as its level ones do.
+    slope = _line_slope(mask, _line_limit(mask) + 2)
+    upright = _near_level_lines(np.ascontiguousarray(mask.T), -slope).T
+    return mask & ~(_near_level_lines(mask, slope) | upright)
 
 
 def digit_mask(ink: np.ndarray) -> np.ndarray:
