@@ -28,7 +28,7 @@ BROKEN_EDGE_COVER = 0.6
 #: Paper lines are found up to this many degrees off level (or off upright).
 MAX_LINE_TILT = 10.0
 #: A tilted paper line holds at least this share of the image's width (or height) in ink.
-LINE_SPAN = 0.6
+LINE_SPAN = 0.5
 
 
 @dataclass(frozen=True)
