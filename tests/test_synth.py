@@ -100,6 +100,27 @@ def test_some_ones_are_one_upright_stroke(tiny_split):
                                   strokes._mnist_glyph(np.random.default_rng(7), 7))
 
 
+def _deepest_row_dip(page: np.ndarray) -> float:
+    """How far a row of a blank page falls below the brightest row within 3 of it (a level line fills a row)."""
+    rows = page.astype(np.float32).mean(axis=(1, 2))
+    padded = np.pad(rows, 3, mode="edge")
+    nearby = np.max([padded[i : i + len(rows)] for i in range(7)], axis=0)
+    return float((nearby - rows).max())
+
+
+def test_askew_ruled_paper_has_tilted_lines(tiny_split):
+    """Ruled paper photographed askew: no row holds a whole line, as rows do on level ruled paper; unruled
+    paper has no lines at all."""
+    blank = np.zeros((40, 200), np.uint8)
+    level, askew = (StringSynth(tiny_split, SynthConfig(ruled_rate=1.0, ruling_tilt=tilt)) for tilt in (0.0, 8.0))
+    dips = [[_deepest_row_dip(synth.render(np.random.default_rng(seed), blank, "paper")) for seed in range(12)]
+            for synth in (level, askew)]
+    assert np.median(dips[1]) < 0.3 * np.median(dips[0])
+    unruled = StringSynth(tiny_split, SynthConfig(ruled_rate=0.0, ruling_tilt=8.0))
+    assert np.median([_deepest_row_dip(unruled.render(np.random.default_rng(s), blank, "paper"))
+                      for s in range(12)]) < 0.3 * np.median(dips[0])
+
+
 def test_negatives_are_labelled_empty(tiny_split):
     synth = StringSynth(tiny_split, SynthConfig(negative_rate=1.0))
     _, label = synth.ink_string(np.random.default_rng(4))
