@@ -11,7 +11,7 @@ import argparse
 import json
 import logging
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
@@ -33,9 +33,7 @@ class EvalSet:
     count: int
     min_len: int = 1
     max_len: int = 8
-    thin_rate: float = 0.0  # share written with a thin pen or brush (`SynthConfig.thin_rate`)
-    ruled_rate: float = 0.5  # share of photos on ruled or squared paper (`SynthConfig.ruled_rate`)
-    ruling_tilt: float = 0.0  # degrees up to which those lines run off level (`SynthConfig.ruling_tilt`)
+    synthesis: dict = field(default_factory=dict)  # `SynthConfig` fields that differ from `set_config`'s
 
 
 EVAL_SETS = (
@@ -49,9 +47,12 @@ EVAL_SETS = (
     EvalSet("no-digits", "no-digits", 400),
     EvalSet("plain-strings", "plain", 2_000),  # as the seed stacks them: no rotation, distortion or thickening
     EvalSet("cut-to-the-digits", "tight", 1_000),  # a scan or screenshot cropped exactly to the ink
-    EvalSet("canvas-thin-brush", "canvas", 500, thin_rate=1.0),
-    EvalSet("paper-thin-pen", "paper", 500, thin_rate=1.0),
-    EvalSet("paper-askew-lines", "paper", 500, ruled_rate=1.0, ruling_tilt=8.0),
+    EvalSet("canvas-thin-brush", "canvas", 500, synthesis={"thin_rate": 1.0}),
+    EvalSet("paper-thin-pen", "paper", 500, synthesis={"thin_rate": 1.0}),
+    EvalSet("paper-askew-lines", "paper", 500, synthesis={"ruled_rate": 1.0, "ruling_tilt": 8.0}),
+    # A whole sheet in the picture, the number small on it: many more lines, and lines through the digits.
+    EvalSet("page-askew-lines", "paper", 300,
+            synthesis={"ruled_rate": 1.0, "ruling_tilt": 8.0, "photo_margin": (3.0, 6.0)}),
 )
 
 
@@ -69,8 +70,7 @@ def build_set(synth_split, spec: EvalSet, seed: int, scale: float = 1.0) -> list
         synth = StringSynth(synth_split, set_config())
         return [(no_digit_image(rng, synth, NO_DIGIT_KINDS[i % len(NO_DIGIT_KINDS)]), "") for i in range(count)]
     synth = StringSynth(synth_split, set_config(min_len=spec.min_len, max_len=spec.max_len, negative_rate=0.0,
-                                               printed_rate=0.0, thin_rate=spec.thin_rate, ruled_rate=spec.ruled_rate,
-                                               ruling_tilt=spec.ruling_tilt))
+                                               printed_rate=0.0, **spec.synthesis))
     items = []
     for _ in range(count):
         if spec.style == "plain":

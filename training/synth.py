@@ -39,6 +39,7 @@ class SynthConfig:
     stroke_one_rate: float = 0.3  # 1s written as one nearly upright stroke instead of an MNIST glyph
     ruled_rate: float = 0.5  # photos of ruled (70 %) or squared (30 %) paper
     ruling_tilt: float = 8.0  # degrees up to which a sheet's lines run off level (a photo taken askew)
+    photo_margin: tuple[float, float] = (0.3, 1.5)  # paper around the number in photos, at most this many heights
     fixed_len: int | None = None  # the seed baselines read exactly 4 digits
 
 
@@ -250,7 +251,7 @@ def _shapes(mask: np.ndarray) -> int:
 def _photo(rng: np.random.Generator, ink: np.ndarray, config: SynthConfig, webcam: bool, thin: bool = False
            ) -> np.ndarray:
     """Pen on paper as a phone or webcam sees it: tint, uneven light, ruled lines, blur, noise, JPEG."""
-    img = _place(rng, ink, scale=rng.uniform(1.0, 2.5), margin=rng.uniform(0.3, 1.5))
+    img = _place(rng, ink, scale=rng.uniform(1.0, 2.5), margin=rng.uniform(*config.photo_margin))
     img = _thin_strokes(rng, img) if thin else img
     h, w = img.shape
     first_ink = int(np.argmax(img.max(axis=0) > 0.1))  # the desk may come up to here
