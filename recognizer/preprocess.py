@@ -170,13 +170,16 @@ def _line_slope(mask: np.ndarray, thickness: int) -> float:
     ys, xs = ys[::stride].astype(np.float32), xs[::stride].astype(np.float32)
 
     def fullest(degrees: np.ndarray) -> np.ndarray:
-        """Pixels on the fullest line of each slope, all slopes counted in one pass."""
+        """Pixels on the fullest line (two rows wide) of each slope, all slopes counted in one pass.
+
+        Two rows, so that a level line two pixels thick is not fuller along a slight diagonal across it."""
         rises = np.tan(np.radians(degrees)).astype(np.float32)[:, None]
         rows = np.rint(ys[None] - rises * xs[None]).astype(np.int32)
         rows -= rows.min(axis=1, keepdims=True)
-        span = int(rows.max()) + 1
+        span = int(rows.max()) + 2
         counts = np.bincount((rows + span * np.arange(len(degrees))[:, None]).ravel(), minlength=span * len(degrees))
-        return counts.reshape(len(degrees), span).max(axis=1) * stride
+        counts = counts.reshape(len(degrees), span)
+        return (counts[:, 1:] + counts[:, :-1]).max(axis=1) * stride
 
     coarse = np.arange(-MAX_LINE_TILT, MAX_LINE_TILT + 0.1, 0.5)
     coarse = np.concatenate([[0.0], coarse[coarse != 0]])  # level first: a tie stays level
@@ -319,9 +322,11 @@ def _number_components(mask: np.ndarray) -> np.ndarray:
     if not keep.any():
         return np.zeros_like(mask)
     tall = keep & (bh >= 0.35 * bh[keep].max())
-    # The number's box: tall components, then every kept piece overlapping it (broken strokes).
-    x0, y0 = x[tall].min(), y[tall].min()
-    x1, y1 = (x + bw)[tall].max(), (y + bh)[tall].max()
+    # The number's box: tall components, then every kept piece overlapping it (broken strokes), or just beside
+    # it (the ends of strokes cut off by a removed paper line).
+    reach = _line_limit(mask) + 2  # the widest band a removed line leaves
+    x0, y0 = x[tall].min() - reach, y[tall].min() - reach
+    x1, y1 = (x + bw)[tall].max() + reach, (y + bh)[tall].max() + reach
     inside = keep & (x < x1) & (x + bw > x0) & (y < y1) & (y + bh > y0)
     lookup = np.concatenate([[False], inside])
     return lookup[labels].astype(np.uint8)
