@@ -6,6 +6,7 @@
 from __future__ import annotations
 
 import argparse
+from dataclasses import replace
 from pathlib import Path
 
 import cv2
@@ -39,8 +40,11 @@ def main(argv: list[str] | None = None) -> None:
     args = parser.parse_args(argv)
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
-    synth = StringSynth(load_mnist(args.mnist)["test"], SynthConfig(max_rotation=8.0, elastic_rate=0.0,
-                                                                    negative_rate=0.0, printed_rate=0.0))
+    # The synthesis the examples were first made with (no thin pens, upright 1s or askew lines), so that they
+    # stay as they are; then a whole ruled page photographed askew.
+    test = load_mnist(args.mnist)["test"]
+    synth = StringSynth(test, SynthConfig(max_rotation=8.0, elastic_rate=0.0, negative_rate=0.0, printed_rate=0.0,
+                                          thin_rate=0.0, stroke_one_rate=0.0, ruling_tilt=0.0))
     rng = np.random.default_rng(args.seed)
     for name, number, style in EXAMPLES:
         ink, _ = synth.ink_string(rng, number)
@@ -50,6 +54,11 @@ def main(argv: list[str] | None = None) -> None:
         Image.fromarray(image).save(out / name)
     Image.fromarray(no_digit_image(rng, synth, "letters")).save(out / "no-digits-letters.png")
     Image.fromarray(no_digit_image(rng, synth, "blank-paper")).save(out / "no-digits-blank-paper.png")
+    page = StringSynth(test, replace(synth.config, ruled_rate=1.0, ruling_tilt=8.0, photo_margin=(3.0, 6.0)))
+    ink, _ = page.ink_string(rng, "2718")
+    image = page.render(rng, ink, "paper")
+    Image.fromarray(cv2.resize(image, (640, round(640 * image.shape[0] / image.shape[1])))).save(
+        out / "paper-page-askew-2718.png")
 
 
 if __name__ == "__main__":
