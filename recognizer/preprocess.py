@@ -239,9 +239,16 @@ def _remove_lines(mask: np.ndarray) -> np.ndarray:
     """Drop long thin straight lines, level or tilted by up to `MAX_LINE_TILT`: ruled and squared paper lines
     (a photo of a sheet is rarely square to it), table borders."""
     # A sheet turns as a whole: its upright lines (squared paper, a margin) lean as its level ones do.
-    slope = _line_slope(mask, _line_limit(mask) + 2)
+    limit = _line_limit(mask)
+    slope = _line_slope(mask, limit + 2)
+    level = _near_level_lines(mask, slope)
     upright = _near_level_lines(np.ascontiguousarray(mask.T), -slope).T
-    return mask & ~(_near_level_lines(mask, slope) | upright)
+    kept = mask & ~(level | upright)
+    # Where a stroke crosses a line, the line's pixels between its two ends stay: the stroke is not cut.
+    span = limit + 4
+    crossing = ((level & cv2.morphologyEx(kept, cv2.MORPH_CLOSE, np.ones((span, 1), np.uint8)))
+                | (upright & cv2.morphologyEx(kept, cv2.MORPH_CLOSE, np.ones((1, span), np.uint8))))
+    return kept | crossing
 
 
 def digit_mask(ink: np.ndarray) -> np.ndarray:

@@ -89,6 +89,17 @@ def test_paper_lines_are_removed(degrees, grid):
     assert with_lines is not None and abs(ink_columns(with_lines) - ink_columns(clean)) <= 8
 
 
+@pytest.mark.parametrize("degrees", [0, 3])
+def test_strokes_crossing_a_paper_line_are_not_cut(degrees):
+    """A number written across the lines keeps its strokes whole where they cross them: one shape per digit."""
+    page = ruled_page(degrees, grid=False)
+    number = draw_number("147", height=90)
+    h, w = number.shape
+    page[250 : 250 + h, 200 : 200 + w] = np.minimum(page[250 : 250 + h, 200 : 200 + w], number)
+    mask = digit_mask(ink_map(to_gray(page)))
+    assert cv2.connectedComponents(mask)[0] - 1 == 3
+
+
 def test_uneven_light_and_shadow():
     number = draw_number("61", height=90).astype(np.float32)
     light = np.linspace(1.0, 0.45, number.shape[1])[None, :]
