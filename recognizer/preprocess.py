@@ -151,42 +151,43 @@ def ink_map(gray: np.ndarray) -> np.ndarray:
     return np.clip((background - gray) / np.maximum(background, 0.15), 0.0, 1.0)
 
 
-def _line_slope(mask: np.ndarray, thickness: int) -> float:
-    """Slope (rows per column, within `MAX_LINE_TILT`) of the fullest thin straight near-horizontal line, or 0.
+def _fullest_lines(mask: np.ndarray, thickness: int, degrees: np.ndarray) -> np.ndarray:
+    """For each slope (degrees off level), the ink pixels on its fullest straight line, two rows wide.
 
     Only ink with no ink `thickness` rows above and below it counts, so that thick shapes (a desk, a smear, a
-    row of digits) hold no line. A tilt wins only where its fullest line holds `LINE_SPAN` of the width and more
-    than the fullest level row.
+    row of digits) hold no line. Two rows, so that a level line two pixels thick is not fuller along a slight
+    diagonal across it. At most 3,000 pixels are counted (every stride-th), all slopes in one pass.
     """
-    h, w = mask.shape
     ink = mask.astype(bool)
     lone = ink.copy()
     lone[thickness:] &= ~ink[:-thickness]
     lone[:-thickness] &= ~ink[thickness:]
     ys, xs = np.nonzero(lone)
-    if len(xs) < LINE_SPAN * w:
-        return 0.0
-    stride = max(1, len(xs) // 3_000)  # a bounded cost: every stride-th pixel
+    if len(xs) == 0:
+        return np.zeros(len(degrees), np.int64)
+    stride = max(1, len(xs) // 3_000)
     ys, xs = ys[::stride].astype(np.float32), xs[::stride].astype(np.float32)
+    rises = np.tan(np.radians(degrees)).astype(np.float32)[:, None]
+    rows = np.rint(ys[None] - rises * xs[None]).astype(np.int32)
+    rows -= rows.min(axis=1, keepdims=True)
+    span = int(rows.max()) + 2
+    counts = np.bincount((rows + span * np.arange(len(degrees))[:, None]).ravel(), minlength=span * len(degrees))
+    counts = counts.reshape(len(degrees), span)
+    return (counts[:, 1:] + counts[:, :-1]).max(axis=1) * stride
 
-    def fullest(degrees: np.ndarray) -> np.ndarray:
-        """Pixels on the fullest line (two rows wide) of each slope, all slopes counted in one pass.
 
-        Two rows, so that a level line two pixels thick is not fuller along a slight diagonal across it."""
-        rises = np.tan(np.radians(degrees)).astype(np.float32)[:, None]
-        rows = np.rint(ys[None] - rises * xs[None]).astype(np.int32)
-        rows -= rows.min(axis=1, keepdims=True)
-        span = int(rows.max()) + 2
-        counts = np.bincount((rows + span * np.arange(len(degrees))[:, None]).ravel(), minlength=span * len(degrees))
-        counts = counts.reshape(len(degrees), span)
-        return (counts[:, 1:] + counts[:, :-1]).max(axis=1) * stride
+def _line_slope(mask: np.ndarray, thickness: int) -> float:
+    """Slope (rows per column, within `MAX_LINE_TILT`) of the fullest thin straight near-horizontal line, or 0.
 
+    A tilt wins only where its fullest line (`_fullest_lines`) holds `LINE_SPAN` of the width and more than the
+    fullest level one.
+    """
     coarse = np.arange(-MAX_LINE_TILT, MAX_LINE_TILT + 0.1, 0.5)
     coarse = np.concatenate([[0.0], coarse[coarse != 0]])  # level first: a tie stays level
-    counts = fullest(coarse)
+    counts = _fullest_lines(mask, thickness, coarse)
     fine = coarse[np.argmax(counts)] + np.arange(-0.4, 0.45, 0.1)
-    fine_counts = fullest(fine)
-    if fine_counts.max() < max(LINE_SPAN * w, counts[0] + 1):
+    fine_counts = _fullest_lines(mask, thickness, fine)
+    if fine_counts.max() < max(LINE_SPAN * mask.shape[1], counts[0] + 1):
         return 0.0
     return float(np.tan(np.radians(fine[np.argmax(fine_counts)])))
 
@@ -242,7 +243,12 @@ def _remove_lines(mask: np.ndarray) -> np.ndarray:
     limit = _line_limit(mask)
     slope = _line_slope(mask, limit + 2)
     level = _near_level_lines(mask, slope)
-    upright = _near_level_lines(np.ascontiguousarray(mask.T), -slope).T
+    across = np.ascontiguousarray(mask.T)
+    lean = np.degrees(np.arctan([-slope]))
+    if slope and _fullest_lines(across, limit + 2, lean)[0] < LINE_SPAN * across.shape[1]:
+        upright = np.zeros_like(mask)  # ruled, not squared: no upright line leans with the sheet
+    else:
+        upright = _near_level_lines(across, -slope).T
     kept = mask & ~(level | upright)
     # Where a stroke crosses a line, the line's pixels between its two ends stay: the stroke is not cut.
     span = limit + 4
