@@ -210,9 +210,9 @@ def _near_level_lines(mask: np.ndarray, slope: float) -> np.ndarray:
     """Pixels of long thin lines of the given slope (rows per column), and a pixel either side (anti-aliased edges).
 
     A line runs at least 85 % of the width and is at most 2 % of the image's short side thick. A tilted line
-    is found on a copy sheared so that it runs level, where two allowances are made: a row up or down (the
-    shear's rounding, slight curl or perspective) and, when measuring length, ink outside the image (lines
-    leaving it through the top or bottom edge).
+    is found on a copy sheared so that it runs level, where allowances are made: a row up or down (the
+    shear's rounding, slight curl or perspective), gaps of 2 % of the width (a faint line thresholded in
+    pieces) and, when measuring length, ink outside the image (lines leaving it through the top or bottom).
     """
     h, w = mask.shape
     length, limit = int(0.85 * w), _line_limit(mask)
@@ -238,11 +238,11 @@ def _near_level_lines(mask: np.ndarray, slope: float) -> np.ndarray:
 
 def _remove_lines(mask: np.ndarray) -> np.ndarray:
     """Drop long thin straight lines, level or tilted by up to `MAX_LINE_TILT`: ruled and squared paper lines
-    (a photo of a sheet is rarely square to it), table borders."""
-    # A sheet turns as a whole: its upright lines (squared paper, a margin) lean as its level ones do.
+    (a photo of a sheet is rarely square to it), table borders. Strokes crossing them are not cut."""
     limit = _line_limit(mask)
     slope = _line_slope(mask, limit + 2)
     level = _near_level_lines(mask, slope)
+    # A sheet turns as a whole: its upright lines (squared paper, a margin) lean as its level ones do.
     across = np.ascontiguousarray(mask.T)
     lean = np.degrees(np.arctan([-slope]))
     if slope and _fullest_lines(across, limit + 2, lean)[0] < LINE_SPAN * across.shape[1]:
