@@ -335,11 +335,9 @@ def _number_components(mask: np.ndarray) -> np.ndarray:
     if not keep.any():
         return np.zeros_like(mask)
     tall = keep & (bh >= 0.35 * bh[keep].max())
-    # The number's box: tall components, then every kept piece overlapping it (broken strokes), or just beside
-    # it (the ends of strokes cut off by a removed paper line).
-    reach = _line_limit(mask) + 2  # the widest band a removed line leaves
-    x0, y0 = x[tall].min() - reach, y[tall].min() - reach
-    x1, y1 = (x + bw)[tall].max() + reach, (y + bh)[tall].max() + reach
+    # The number's box: tall components, then every kept piece overlapping it (broken strokes).
+    x0, y0 = x[tall].min(), y[tall].min()
+    x1, y1 = (x + bw)[tall].max(), (y + bh)[tall].max()
     inside = keep & (x < x1) & (x + bw > x0) & (y < y1) & (y + bh > y0)
     lookup = np.concatenate([[False], inside])
     return lookup[labels].astype(np.uint8)
