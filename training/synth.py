@@ -39,7 +39,7 @@ class SynthConfig:
     stroke_one_rate: float = 0.3  # 1s written as one nearly upright stroke instead of an MNIST glyph
     ruled_rate: float = 0.5  # photos of ruled (70 %) or squared (30 %) paper
     ruling_tilt: float = 8.0  # degrees up to which a sheet's lines run off level (a photo taken askew)
-    photo_margin: tuple[float, float] = (0.3, 1.5)  # paper around the number in photos, at most this many heights
+    photo_margin: tuple[float, float] = (0.3, 1.5)  # range of the paper around a photo's number, in its heights
     fixed_len: int | None = None  # the seed baselines read exactly 4 digits
 
 
