@@ -258,6 +258,7 @@ def _photo(rng: np.random.Generator, ink: np.ndarray, config: SynthConfig, webca
     paper = rng.uniform(0.6, 0.95) if webcam else rng.uniform(0.75, 1.0)
     contrast = rng.uniform(0.25, 0.6) if webcam else rng.uniform(0.45, 0.9)
     page = np.full((h, w), paper, np.float32)
+    gy, gx = np.mgrid[0:h, 0:w].astype(np.float32)
     rate = config.ruled_rate
     ruling = rng.choice(["none", "lines", "grid"], p=[1 - rate, 0.7 * rate, 0.3 * rate])
     if ruling != "none":
@@ -265,18 +266,11 @@ def _photo(rng: np.random.Generator, ink: np.ndarray, config: SynthConfig, webca
         offset = int(rng.integers(0, step))
         darkness = rng.uniform(0.1, 0.3)
         tilt = np.tan(np.radians(rng.uniform(-config.ruling_tilt, config.ruling_tilt))) if config.ruling_tilt else 0
-        if tilt:
-            gy, gx = np.mgrid[0:h, 0:w].astype(np.float32)
-            page -= darkness * ((gy - tilt * gx - offset) % step < 1)
-            if ruling == "grid":
-                page -= darkness * ((gx + tilt * gy - offset) % step < 1)
-        else:
-            page[offset::step, :] -= darkness
-            if ruling == "grid":
-                page[:, offset::step] -= darkness
+        page -= darkness * ((gy - tilt * gx - offset) % step < 1).astype(np.float32)
+        if ruling == "grid":
+            page -= darkness * ((gx + tilt * gy - offset) % step < 1).astype(np.float32)
     img = page * (1.0 - contrast * img)
     # Uneven light: a gradient and a soft shadow.
-    gy, gx = np.mgrid[0:h, 0:w].astype(np.float32)
     light = 1.0 - rng.uniform(0, 0.35) * (gx / w if rng.random() < 0.5 else gy / h)
     if rng.random() < 0.3:
         edge = rng.uniform(0.2, 0.8) * w
