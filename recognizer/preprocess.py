@@ -151,22 +151,25 @@ def ink_map(gray: np.ndarray) -> np.ndarray:
     return np.clip((background - gray) / np.maximum(background, 0.15), 0.0, 1.0)
 
 
-def _fullest_lines(mask: np.ndarray, thickness: int, degrees: np.ndarray) -> np.ndarray:
-    """For each slope (degrees off level), the ink pixels on its fullest straight line, two rows wide.
-
-    Only ink with no ink `thickness` rows above and below it counts, so that thick shapes (a desk, a smear, a
-    row of digits) hold no line. Two rows, so that a level line two pixels thick is not fuller along a slight
-    diagonal across it. At most 3,000 pixels are counted (every stride-th), all slopes in one pass.
-    """
+def _thin_ink(mask: np.ndarray, thickness: int) -> tuple[np.ndarray, np.ndarray, int]:
+    """Rows and columns (every stride-th, at most 3,000) of the ink with no ink `thickness` rows above and below
+    it, and the stride: thick shapes (a desk, a smear, a row of digits) hold no thin line."""
     ink = mask.astype(bool)
     lone = ink.copy()
     lone[thickness:] &= ~ink[:-thickness]
     lone[:-thickness] &= ~ink[thickness:]
     ys, xs = np.nonzero(lone)
+    stride = max(1, len(xs) // 3_000)
+    return ys[::stride].astype(np.float32), xs[::stride].astype(np.float32), stride
+
+
+def _fullest_lines(thin: tuple[np.ndarray, np.ndarray, int], degrees: np.ndarray) -> np.ndarray:
+    """For each slope (degrees off level), the thin ink (`_thin_ink`) on its fullest straight line, two rows wide
+    (so that a level line two pixels thick is not fuller along a slight diagonal across it); all slopes in one
+    pass."""
+    ys, xs, stride = thin
     if len(xs) == 0:
         return np.zeros(len(degrees), np.int64)
-    stride = max(1, len(xs) // 3_000)
-    ys, xs = ys[::stride].astype(np.float32), xs[::stride].astype(np.float32)
     rises = np.tan(np.radians(degrees)).astype(np.float32)[:, None]
     rows = np.rint(ys[None] - rises * xs[None]).astype(np.int32)
     rows -= rows.min(axis=1, keepdims=True)
@@ -182,11 +185,12 @@ def _line_slope(mask: np.ndarray, thickness: int) -> float:
     A tilt wins only where its fullest line (`_fullest_lines`) holds `LINE_SPAN` of the width and more than the
     fullest level one.
     """
+    thin = _thin_ink(mask, thickness)
     coarse = np.arange(-MAX_LINE_TILT, MAX_LINE_TILT + 0.1, 0.5)
     coarse = np.concatenate([[0.0], coarse[coarse != 0]])  # level first: a tie stays level
-    counts = _fullest_lines(mask, thickness, coarse)
+    counts = _fullest_lines(thin, coarse)
     fine = coarse[np.argmax(counts)] + np.arange(-0.4, 0.45, 0.1)
-    fine_counts = _fullest_lines(mask, thickness, fine)
+    fine_counts = _fullest_lines(thin, fine)
     if fine_counts.max() < max(LINE_SPAN * mask.shape[1], counts[0] + 1):
         return 0.0
     return float(np.tan(np.radians(fine[np.argmax(fine_counts)])))
@@ -245,7 +249,7 @@ def _remove_lines(mask: np.ndarray) -> np.ndarray:
     # A sheet turns as a whole: its upright lines (squared paper, a margin) lean as its level ones do.
     across = np.ascontiguousarray(mask.T)
     lean = np.degrees(np.arctan([-slope]))
-    if slope and _fullest_lines(across, limit + 2, lean)[0] < LINE_SPAN * across.shape[1]:
+    if slope and _fullest_lines(_thin_ink(across, limit + 2), lean)[0] < LINE_SPAN * across.shape[1]:
         upright = np.zeros_like(mask)  # ruled, not squared: no upright line leans with the sheet
     else:
         upright = _near_level_lines(across, -slope).T

@@ -19,7 +19,7 @@ from tqdm import tqdm
 
 from recognizer.inference import WEIGHTS_DIR, Recognizer
 from training.mnist import load_mnist
-from training.synth import NO_DIGIT_KINDS, StringSynth, SynthConfig, no_digit_image
+from training.synth import NO_DIGIT_KINDS, StringSynth, first_config, no_digit_image
 
 log = logging.getLogger(__name__)
 
@@ -33,7 +33,7 @@ class EvalSet:
     count: int
     min_len: int = 1
     max_len: int = 8
-    synthesis: dict = field(default_factory=dict)  # `SynthConfig` fields that differ from `set_config`'s
+    synthesis: dict = field(default_factory=dict)  # `SynthConfig` fields that differ from `first_config`'s
 
 
 EVAL_SETS = (
@@ -56,21 +56,15 @@ EVAL_SETS = (
 )
 
 
-def set_config(**changes) -> SynthConfig:
-    """The synthesis the evaluation sets are built with: that of their first version (no thin pens, upright 1s
-    or askew paper lines) unless a set asks for them, so that every set keeps its images."""
-    return SynthConfig(**{"thin_rate": 0.0, "stroke_one_rate": 0.0, "ruling_tilt": 0.0, **changes})
-
-
 def build_set(synth_split, spec: EvalSet, seed: int, scale: float = 1.0) -> list[tuple[np.ndarray, str]]:
     """(image, label) pairs of one evaluation set, the same for every run with the same seed."""
     rng = np.random.default_rng([seed, EVAL_SETS.index(spec)])
     count = max(1, int(spec.count * scale))
     if spec.style == "no-digits":
-        synth = StringSynth(synth_split, set_config())
+        synth = StringSynth(synth_split, first_config())
         return [(no_digit_image(rng, synth, NO_DIGIT_KINDS[i % len(NO_DIGIT_KINDS)]), "") for i in range(count)]
-    synth = StringSynth(synth_split, set_config(min_len=spec.min_len, max_len=spec.max_len, negative_rate=0.0,
-                                               printed_rate=0.0, **spec.synthesis))
+    synth = StringSynth(synth_split, first_config(min_len=spec.min_len, max_len=spec.max_len, negative_rate=0.0,
+                                                 printed_rate=0.0, **spec.synthesis))
     items = []
     for _ in range(count):
         if spec.style == "plain":
@@ -253,7 +247,7 @@ def photo_640x480(split, seed: int) -> np.ndarray:
     import cv2
 
     rng = np.random.default_rng(seed)
-    synth = StringSynth(split, set_config(min_len=6, max_len=6, negative_rate=0.0, printed_rate=0.0))
+    synth = StringSynth(split, first_config(min_len=6, max_len=6, negative_rate=0.0, printed_rate=0.0))
     ink, _ = synth.ink_string(rng)
     return cv2.resize(synth.render(rng, ink, "paper"), (640, 480))
 

@@ -14,7 +14,7 @@ import numpy as np
 from PIL import Image
 
 from training.mnist import load_mnist
-from training.synth import StringSynth, SynthConfig, no_digit_image
+from training.synth import StringSynth, first_config, no_digit_image
 
 # (file name, number written, style)
 EXAMPLES = (
@@ -40,11 +40,10 @@ def main(argv: list[str] | None = None) -> None:
     args = parser.parse_args(argv)
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
-    # The synthesis the examples were first made with (no thin pens, upright 1s or askew lines), so that they
-    # stay as they are; then a whole ruled page photographed askew.
+    # The examples were first made with `first_config`, so they stay as they are; then a whole ruled page
+    # photographed askew.
     test = load_mnist(args.mnist)["test"]
-    synth = StringSynth(test, SynthConfig(max_rotation=8.0, elastic_rate=0.0, negative_rate=0.0, printed_rate=0.0,
-                                          thin_rate=0.0, stroke_one_rate=0.0, ruling_tilt=0.0))
+    synth = StringSynth(test, first_config(max_rotation=8.0, elastic_rate=0.0, negative_rate=0.0, printed_rate=0.0))
     rng = np.random.default_rng(args.seed)
     for name, number, style in EXAMPLES:
         ink, _ = synth.ink_string(rng, number)

@@ -43,6 +43,12 @@ class SynthConfig:
     fixed_len: int | None = None  # the seed baselines read exactly 4 digits
 
 
+def first_config(**changes) -> SynthConfig:
+    """The synthesis as it was before thin pens, upright 1s and askew paper lines (all off unless `changes` turn
+    them on): the evaluation sets and the examples are made with it, so that they keep their images."""
+    return SynthConfig(**{"thin_rate": 0.0, "stroke_one_rate": 0.0, "ruling_tilt": 0.0, **changes})
+
+
 class StringSynth:
     """Makes (image, label) pairs; `label` is the digit string ("" for images without digits)."""
 
