@@ -17,6 +17,16 @@ def test_ctc_loss_counts_the_alignments_of_padded_labels():
     np.testing.assert_allclose(np.asarray(ctc_loss(labels, logits)), expected, rtol=1e-4)
 
 
+def test_ctc_loss_ignores_labels_that_cannot_be_aligned():
+    # Three frames hold "12" or "121" but not "111" (its repeats need blanks between them: five frames), which
+    # must add no loss and no gradient instead of an infinite or huge one.
+    logits = np.random.default_rng(0).normal(size=(3, 3, 11)).astype(np.float32)
+    labels = np.array([[1, 2, -1], [1, 2, 1], [1, 1, 1]])
+    losses = np.asarray(ctc_loss(labels, logits))
+    assert np.all(losses[:2] > 0) and np.all(np.isfinite(losses[:2]))
+    assert losses[2] == 0.0
+
+
 def test_early_stopping_waits_for_the_second_half_of_the_schedule():
     model = ARCHITECTURES["seed-gru"].build()
     model.stop_training = False

@@ -31,12 +31,21 @@ log = logging.getLogger(__name__)
 
 def ctc_loss(labels, logits):
     """CTC loss of per-column logits against labels padded with -1 ("" is a valid label); backend tensors in and
-    out, so that training runs on any Keras backend."""
+    out, so that training runs on any Keras backend.
+
+    A label that cannot be aligned to the columns (more digits plus repeated digits than columns: a rare, very
+    narrow render such as "11111111") adds nothing: TensorFlow scores it ~700, torch infinite (NaN weights).
+    """
     ops = keras.ops
     labels = ops.cast(labels, "int32")
-    label_length = ops.sum(ops.cast(labels >= 0, "int32"), axis=-1)
+    present = labels >= 0
+    label_length = ops.sum(ops.cast(present, "int32"), axis=-1)
+    repeats = ops.sum(ops.cast(ops.logical_and(labels[:, 1:] == labels[:, :-1], present[:, 1:]), "int32"), axis=-1)
     logit_length = ops.sum(ops.ones_like(logits[:, :, 0], dtype="int32"), axis=-1)
-    return ops.ctc_loss(ops.maximum(labels, 0), logits, label_length, logit_length, mask_index=BLANK)
+    alignable = label_length + repeats <= logit_length
+    loss = ops.ctc_loss(ops.maximum(labels, 0), logits, ops.where(alignable, label_length, 0), logit_length,
+                        mask_index=BLANK)
+    return ops.where(alignable, loss, ops.zeros_like(loss))
 
 
 def distribution_scope() -> contextlib.AbstractContextManager:
@@ -75,7 +84,7 @@ class StringAccuracy(keras.callbacks.Callback):
         right = total = 0
         for i in range(len(self.val)):
             x, y = self.val[i]
-            read = decode_batch(self.arch, np.asarray(self.model(x, training=False)))
+            read = decode_batch(self.arch, keras.ops.convert_to_numpy(self.model(x, training=False)))
             right += sum(a == b for a, b in zip(read, labels_to_strings(y)))
             total += len(read)
         logs["val_string_acc"] = right / total
