@@ -264,17 +264,41 @@ def _remove_lines(mask: np.ndarray) -> np.ndarray:
 def digit_mask(ink: np.ndarray) -> np.ndarray:
     """Binary mask (uint8 0/1) of the components that look like the digits of one number.
 
-    The layout is analysed on a max-pooled copy of large images; the mask keeps full resolution.
+    The threshold splits the ink's values (Otsu's method); where that split set a frame (a desk strip, a sheet
+    edge, a border) apart from everything else, the split of the rest decides instead, so that faint digits
+    beside a dark frame are kept. The layout is analysed on a max-pooled copy of large images; the mask keeps
+    full resolution.
     """
     factor = _pool_factor(ink.shape)
     ink8 = (ink * 255).astype(np.uint8)
-    otsu, _ = cv2.threshold(ink8[::factor, ::factor], 0, 255, cv2.THRESH_BINARY + cv2.THRESH_OTSU)
-    full = (ink > max(otsu / 255.0 * 0.8, MIN_CONTRAST)).astype(np.uint8)
+    threshold = _ink_threshold(ink8[::factor, ::factor])
+    number, frames = _layout((ink > threshold).astype(np.uint8), factor)
+    if frames.any():
+        beside = cv2.dilate(frames, np.ones((5, 5), np.uint8))[::factor, ::factor] > 0  # with its soft edge
+        rest = _ink_threshold(ink8[::factor, ::factor][~beside])
+        if rest < threshold:
+            number, _ = _layout((ink > rest).astype(np.uint8), factor)
+    return number
+
+
+def _ink_threshold(ink8: np.ndarray) -> float:
+    """The ink strength above which a pixel is ink: 0.8 of Otsu's split of `ink8` (uint8), at least MIN_CONTRAST."""
+    otsu, _ = cv2.threshold(ink8.reshape(-1, 1), 0, 255, cv2.THRESH_BINARY + cv2.THRESH_OTSU)
+    return max(otsu / 255.0 * 0.8, MIN_CONTRAST)
+
+
+def _layout(full: np.ndarray, factor: int) -> tuple[np.ndarray, np.ndarray]:
+    """The number's components (`_number_components`) and the frames, at full resolution, analysed on a copy of
+    `full` max-pooled by `factor`."""
     if factor == 1:
         return _number_components(full)
-    layout = cv2.resize(_number_components(_pool(full, factor, cv2.MORPH_DILATE)), full.shape[::-1],
-                        interpolation=cv2.INTER_NEAREST)
-    return full & cv2.dilate(layout, np.ones((factor + 1, factor + 1), np.uint8))
+    number, frames = _number_components(_pool(full, factor, cv2.MORPH_DILATE))
+    grow = np.ones((factor + 1, factor + 1), np.uint8)
+
+    def upsampled(mask: np.ndarray) -> np.ndarray:
+        return cv2.dilate(cv2.resize(mask, full.shape[::-1], interpolation=cv2.INTER_NEAREST), grow)
+
+    return full & upsampled(number), upsampled(frames)
 
 
 def _significant(area: np.ndarray, candidates: np.ndarray, least: float) -> np.ndarray:
@@ -322,13 +346,14 @@ def _broken_edges(x: np.ndarray, y: np.ndarray, bw: np.ndarray, bh: np.ndarray, 
     return edges
 
 
-def _number_components(mask: np.ndarray) -> np.ndarray:
-    """Keep the connected components of a binary mask that form one number."""
+def _number_components(mask: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """The connected components of a binary mask that form one number, and those that frame the image (sheet
+    edges, desk strips, borders), as uint8 masks."""
     h, w = mask.shape
     mask = _remove_lines(mask)
     n, labels, stats, _ = cv2.connectedComponentsWithStats(mask, connectivity=8)
     if n <= 1:
-        return np.zeros_like(mask)
+        return np.zeros_like(mask), np.zeros_like(mask)
     x, y, bw, bh, area = (stats[1:, i] for i in range(5))
     touches_border = (x == 0) | (y == 0) | (x + bw == w) | (y + bh == h)
     spanning = touches_border & ((bw >= 0.9 * w) | (bh >= 0.9 * h))
@@ -336,15 +361,16 @@ def _number_components(mask: np.ndarray) -> np.ndarray:
     frame_like = _frames(spanning, bw, bh, area, least, w, h)
     frame_like |= _broken_edges(x, y, bw, bh, _significant(area, ~frame_like, least), w, h)
     keep = _significant(area, ~frame_like, least) & (bh >= 3)
+    frames = np.concatenate([[False], frame_like])[labels].astype(np.uint8)
     if not keep.any():
-        return np.zeros_like(mask)
+        return np.zeros_like(mask), frames
     tall = keep & (bh >= 0.35 * bh[keep].max())
     # The number's box: tall components, then every kept piece overlapping it (broken strokes).
     x0, y0 = x[tall].min(), y[tall].min()
     x1, y1 = (x + bw)[tall].max(), (y + bh)[tall].max()
     inside = keep & (x < x1) & (x + bw > x0) & (y < y1) & (y + bh > y0)
     lookup = np.concatenate([[False], inside])
-    return lookup[labels].astype(np.uint8)
+    return lookup[labels].astype(np.uint8), frames
 
 
 def _fit(crop: np.ndarray, spec: InputSpec) -> np.ndarray:

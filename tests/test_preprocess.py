@@ -134,6 +134,21 @@ def test_sheet_edges_are_dropped_beside_the_number():
     assert with_edges.shape == clean.shape and np.abs(with_edges - clean).mean() < 0.02
 
 
+@pytest.mark.parametrize("contrast", [0.2, 0.3])
+def test_faint_digits_beside_a_dark_desk_are_kept(contrast):
+    """Faint pencil under a webcam, a dark desk along the side: the threshold between ink and paper is not the
+    one between the desk and everything else (which left specks of the digits, read as "no digits")."""
+    frame = np.full((300, 500), 200.0, np.float32)
+    number = draw_number("7093", height=70).astype(np.float32) / 255  # 1: paper, 0: ink
+    h, w = number.shape
+    frame[100 : 100 + h, 150 : 150 + w] *= 1 - contrast * (1 - number)
+    clean = preprocess(frame.astype(np.uint8)).image
+    frame[:, :10] = 25  # the desk
+    with_desk = preprocess(frame.astype(np.uint8)).image
+    assert with_desk is not None and with_desk.shape == clean.shape
+    assert np.abs(with_desk - clean).mean() < 0.02
+
+
 @pytest.mark.parametrize("side", ["left", "right"])
 def test_a_desk_strip_cut_by_ruled_lines_is_dropped(side):
     """Ruled lines crossing a webcam frame, desk strip included: removing the lines cuts the strip into pieces,
