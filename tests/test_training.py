@@ -19,7 +19,7 @@ def test_ctc_loss_counts_the_alignments_of_padded_labels():
 
 def test_ctc_loss_ignores_labels_that_cannot_be_aligned():
     # Three frames hold "12" or "121" but not "111" (its repeats need blanks between them: five frames), which
-    # must add no loss and no gradient instead of an infinite or huge one.
+    # must add no loss (nor, through it, any gradient) instead of an infinite or huge one.
     logits = np.random.default_rng(0).normal(size=(3, 3, 11)).astype(np.float32)
     labels = np.array([[1, 2, -1], [1, 2, 1], [1, 1, 1]])
     losses = np.asarray(ctc_loss(labels, logits))
