@@ -270,12 +270,12 @@ def digit_mask(ink: np.ndarray) -> np.ndarray:
     full resolution.
     """
     factor = _pool_factor(ink.shape)
-    ink8 = (ink * 255).astype(np.uint8)
-    threshold = _ink_threshold(ink8[::factor, ::factor])
+    sample = (ink[::factor, ::factor] * 255).astype(np.uint8)
+    threshold = _ink_threshold(sample)
     number, frames = _layout((ink > threshold).astype(np.uint8), factor)
     if frames.any():
         beside = cv2.dilate(frames, np.ones((5, 5), np.uint8))[::factor, ::factor] > 0  # with its soft edge
-        rest = _ink_threshold(ink8[::factor, ::factor][~beside])
+        rest = _ink_threshold(sample[~beside])
         if rest < threshold:
             number, _ = _layout((ink > rest).astype(np.uint8), factor)
     return number
@@ -298,7 +298,7 @@ def _layout(full: np.ndarray, factor: int) -> tuple[np.ndarray, np.ndarray]:
     def upsampled(mask: np.ndarray) -> np.ndarray:
         return cv2.dilate(cv2.resize(mask, full.shape[::-1], interpolation=cv2.INTER_NEAREST), grow)
 
-    return full & upsampled(number), upsampled(frames)
+    return full & upsampled(number), upsampled(frames) if frames.any() else np.zeros_like(full)
 
 
 def _significant(area: np.ndarray, candidates: np.ndarray, least: float) -> np.ndarray:
