@@ -105,11 +105,8 @@ def test_warm_up_traces_the_compiled_call():
     assert fresh._call.experimental_get_tracing_count() == 1
 
 
-def test_reads_a_lone_straight_1_drawn_on_the_sketchpad(recognizer, request):
+def test_reads_a_lone_straight_1_drawn_on_the_sketchpad(recognizer):
     # The app's canvas (900x300, transparent) and default brush (14 px): a slightly slanted stroke 160 px tall.
-    if recognizer.name == "cnn":
-        request.applymarker(pytest.mark.xfail(strict=True, reason="known problem (README, Evaluation): `cnn` misses "
-                                              "a lone, nearly upright 1"))
     rng = np.random.default_rng(0)
     readings = []
     for _ in range(20):
