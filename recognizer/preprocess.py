@@ -306,21 +306,29 @@ def _significant(area: np.ndarray, candidates: np.ndarray, least: float) -> np.n
     return candidates & (area >= max(least, 0.04 * area[candidates].max(initial=0)))
 
 
-def _frames(spanning: np.ndarray, bw: np.ndarray, bh: np.ndarray, area: np.ndarray, least: float,
-            w: int, h: int) -> np.ndarray:
+def _frames(spanning: np.ndarray, x: np.ndarray, y: np.ndarray, bw: np.ndarray, bh: np.ndarray, area: np.ndarray,
+            least: float, w: int, h: int) -> np.ndarray:
     """Which shapes spanning the image (touching its border, 90 % of its width or height) are sheet edges, desks,
     borders or frames rather than digits cropped tightly, which span it too.
 
-    With other shapes beside them, those clearly taller (or, spanning the width, wider) than all of those.
-    Alone, thin bars and sparse outlines; a solid shape alone is a digit.
+    With other shapes beside them, those clearly taller (or, spanning the width, wider) than all of those; where
+    the shapes touch all four borders (an image cut to the number), only if they are also thin bars or sparse
+    outlines, or twice that size, since handwritten digits differ in height. Alone, thin bars and sparse
+    outlines; a solid shape alone is a digit.
     """
     others = _significant(area, ~spanning, least)
     tall, wide = spanning & (bh >= 0.9 * h), spanning & (bw >= 0.9 * w)
-    if others.any():
-        taller = tall & (bh > EDGE_OVER_DIGITS * bh[others].max())
-        wider = wide & (bw > EDGE_OVER_DIGITS * bw[others].max())
+    bar_or_outline = spanning & ((4 * bw <= bh) | (4 * bh <= bw) | (area < 0.1 * bw * bh))
+    if not others.any():
+        return bar_or_outline
+    taller = tall & (bh > EDGE_OVER_DIGITS * bh[others].max())
+    wider = wide & (bw > EDGE_OVER_DIGITS * bw[others].max())
+    shapes = _significant(area, np.ones_like(spanning), least)
+    if not (x[shapes].min() == 0 and y[shapes].min() == 0 and (x + bw)[shapes].max() == w
+            and (y + bh)[shapes].max() == h):
         return taller | wider
-    return spanning & ((4 * bw <= bh) | (4 * bh <= bw) | (area < 0.1 * bw * bh))
+    far = (tall & (bh > 2 * bh[others].max())) | (wide & (bw > 2 * bw[others].max()))
+    return (taller | wider) & (bar_or_outline | far)
 
 
 def _broken_edges(x: np.ndarray, y: np.ndarray, bw: np.ndarray, bh: np.ndarray, significant: np.ndarray,
@@ -358,7 +366,7 @@ def _number_components(mask: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     touches_border = (x == 0) | (y == 0) | (x + bw == w) | (y + bh == h)
     spanning = touches_border & ((bw >= 0.9 * w) | (bh >= 0.9 * h))
     least = max(4, 2e-5 * h * w)
-    frame_like = _frames(spanning, bw, bh, area, least, w, h)
+    frame_like = _frames(spanning, x, y, bw, bh, area, least, w, h)
     frame_like |= _broken_edges(x, y, bw, bh, _significant(area, ~frame_like, least), w, h)
     keep = _significant(area, ~frame_like, least) & (bh >= 3)
     frames = np.concatenate([[False], frame_like])[labels].astype(np.uint8)

@@ -120,6 +120,21 @@ def test_digits_cropped_tightly_are_all_kept(text):
     assert abs(ink_columns(preprocess(tight).image) - ink_columns(preprocess(number).image)) <= 3
 
 
+def test_a_taller_outer_digit_cropped_tightly_is_kept():
+    """Handwritten digits differ in height: cut to the ink, an outer digit 1.5 times as tall as the others spans
+    the image as a sheet edge does, but it is neither a bar nor an outline, nor twice their height."""
+    def cut(img: np.ndarray) -> np.ndarray:
+        rows, columns = np.nonzero(img < 128)
+        return img[rows.min() : rows.max() + 1, columns.min() : columns.max() + 1]
+
+    tall, rest = cut(draw_number("6", height=135)), cut(draw_number("04", height=90))
+    tight = np.full((tall.shape[0], tall.shape[1] + 12 + rest.shape[1]), 255, np.uint8)
+    tight[:, : tall.shape[1]] = tall
+    tight[-rest.shape[0] :, -rest.shape[1] :] = rest
+    with_margin = np.pad(tight, 40, constant_values=255)
+    assert abs(ink_columns(preprocess(tight).image) - ink_columns(preprocess(with_margin).image)) <= 3
+
+
 def test_sheet_edges_are_dropped_beside_the_number():
     """A dark desk along the left side of a webcam frame and a dark band along the bottom, each spanning the frame:
     only the number is read."""
