@@ -23,6 +23,9 @@ ANALYSIS_SIDE = 240
 POLARITY_SIDE = 120
 #: A shape spanning the image is a sheet edge or a frame when this much taller (or wider) than every other shape.
 EDGE_OVER_DIGITS = 1.3
+#: In an image cut to the number, a spanning shape that is neither a bar nor an outline must be this much taller
+#: (or wider) than every other shape to be an edge: handwritten digits differ in height.
+CUT_EDGE_OVER_DIGITS = 2.0
 #: Pieces along a side of the image that together cover this much of it are a sheet edge cut by paper lines.
 BROKEN_EDGE_COVER = 0.6
 #: Paper lines are found up to this many degrees off level (or off upright).
@@ -313,8 +316,8 @@ def _frames(spanning: np.ndarray, x: np.ndarray, y: np.ndarray, bw: np.ndarray, 
 
     With other shapes beside them, those clearly taller (or, spanning the width, wider) than all of those; where
     the shapes touch all four borders (an image cut to the number), only if they are also thin bars or sparse
-    outlines, or twice that size, since handwritten digits differ in height. Alone, thin bars and sparse
-    outlines; a solid shape alone is a digit.
+    outlines, or `CUT_EDGE_OVER_DIGITS` times as tall (wide) as the others. Alone, thin bars and sparse outlines;
+    a solid shape alone is a digit.
     """
     others = _significant(area, ~spanning, least)
     tall, wide = spanning & (bh >= 0.9 * h), spanning & (bw >= 0.9 * w)
@@ -327,7 +330,8 @@ def _frames(spanning: np.ndarray, x: np.ndarray, y: np.ndarray, bw: np.ndarray, 
     if not (x[shapes].min() == 0 and y[shapes].min() == 0 and (x + bw)[shapes].max() == w
             and (y + bh)[shapes].max() == h):
         return taller | wider
-    far = (tall & (bh > 2 * bh[others].max())) | (wide & (bw > 2 * bw[others].max()))
+    far = ((tall & (bh > CUT_EDGE_OVER_DIGITS * bh[others].max()))
+           | (wide & (bw > CUT_EDGE_OVER_DIGITS * bw[others].max())))
     return (taller | wider) & (bar_or_outline | far)
 
 
