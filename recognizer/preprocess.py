@@ -324,15 +324,15 @@ def _frames(spanning: np.ndarray, x: np.ndarray, y: np.ndarray, bw: np.ndarray, 
     bar_or_outline = spanning & ((4 * bw <= bh) | (4 * bh <= bw) | (area < 0.1 * bw * bh))
     if not others.any():
         return bar_or_outline
-    taller = tall & (bh > EDGE_OVER_DIGITS * bh[others].max())
-    wider = wide & (bw > EDGE_OVER_DIGITS * bw[others].max())
+
+    def beyond(ratio: float) -> np.ndarray:  # taller (wider) than every other shape by `ratio`
+        return (tall & (bh > ratio * bh[others].max())) | (wide & (bw > ratio * bw[others].max()))
+
     shapes = _significant(area, np.ones_like(spanning), least)
     if not (x[shapes].min() == 0 and y[shapes].min() == 0 and (x + bw)[shapes].max() == w
             and (y + bh)[shapes].max() == h):
-        return taller | wider
-    far = ((tall & (bh > CUT_EDGE_OVER_DIGITS * bh[others].max()))
-           | (wide & (bw > CUT_EDGE_OVER_DIGITS * bw[others].max())))
-    return (taller | wider) & (bar_or_outline | far)
+        return beyond(EDGE_OVER_DIGITS)
+    return beyond(EDGE_OVER_DIGITS) & (bar_or_outline | beyond(CUT_EDGE_OVER_DIGITS))
 
 
 def _broken_edges(x: np.ndarray, y: np.ndarray, bw: np.ndarray, bh: np.ndarray, significant: np.ndarray,
@@ -373,7 +373,7 @@ def _number_components(mask: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     frame_like = _frames(spanning, x, y, bw, bh, area, least, w, h)
     frame_like |= _broken_edges(x, y, bw, bh, _significant(area, ~frame_like, least), w, h)
     keep = _significant(area, ~frame_like, least) & (bh >= 3)
-    frames = np.concatenate([[False], frame_like])[labels].astype(np.uint8)
+    frames = np.concatenate([[False], frame_like])[labels].astype(np.uint8) if frame_like.any() else np.zeros_like(mask)
     if not keep.any():
         return np.zeros_like(mask), frames
     tall = keep & (bh >= 0.35 * bh[keep].max())
