@@ -32,7 +32,9 @@ class Recognizer:
 
     A reading less probable than `no_digits_below` is a guess: the answer is "no digits". `load` takes that
     floor from the model's JSON beside its weights, where `python -m training.calibrate --write` puts it; a
-    model never calibrated (the seed baselines) has none and keeps every reading.
+    model never calibrated (the seed baselines) has none and keeps every reading. An unsure reading (under
+    `UNSURE_BELOW`) of ink that does not look written (`Preprocessed.pen_like`: the shading of a picture) is
+    answered "no digits" too.
 
     Each image is read at the vertical shifts of `shifts` and the probabilities averaged. One image goes
     through the model's TensorFlow Lite copy where one ships beside the weights (fastest); batches, and
@@ -92,23 +94,24 @@ class Recognizer:
 
         Images are never padded beyond their own width (as in training), so each reads exactly as it would alone.
         """
-        inputs = [preprocess(image, self.arch.spec).image for image in images]
+        inputs = [preprocess(image, self.arch.spec) for image in images]
         by_width: dict[int, list[int]] = {}
-        for i, x in enumerate(inputs):
-            if x is not None:
-                by_width.setdefault(x.shape[1], []).append(i)
+        for i, pre in enumerate(inputs):
+            if pre.image is not None:
+                by_width.setdefault(pre.image.shape[1], []).append(i)
         outputs: dict[int, np.ndarray] = {}
         for rows in by_width.values():
-            outputs.update(zip(rows, self._run([inputs[i] for i in rows])))
+            outputs.update(zip(rows, self._run([inputs[i].image for i in rows])))
         predictions = []
-        for i, x in enumerate(inputs):
-            if x is None:
+        for i, pre in enumerate(inputs):
+            if pre.image is None:
                 predictions.append(Prediction("", 1.0, np.zeros((0, 10)), None))
-            else:
-                digits, confidence, probabilities = self._decode(outputs[i])
-                if digits and confidence < self.no_digits_below:  # a guess, not a reading
-                    digits, confidence, probabilities = "", 1.0 - confidence, np.zeros((0, 10))
-                predictions.append(Prediction(digits, confidence, probabilities, x))
+                continue
+            digits, confidence, probabilities = self._decode(outputs[i])
+            floor = self.no_digits_below if pre.pen_like else max(self.no_digits_below, UNSURE_BELOW)
+            if digits and confidence < floor:  # a guess, not a reading
+                digits, confidence, probabilities = "", 1.0 - confidence, np.zeros((0, 10))
+            predictions.append(Prediction(digits, confidence, probabilities, pre.image))
         return predictions
 
     def _run(self, inputs: list[np.ndarray]) -> np.ndarray:

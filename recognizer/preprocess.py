@@ -32,6 +32,9 @@ BROKEN_EDGE_COVER = 0.6
 MAX_LINE_TILT = 10.0
 #: A tilted paper line holds at least this share of the image's width (or height) in ink.
 LINE_SPAN = 0.5
+#: Pen, pencil and brush ink is about as strong all along a stroke; shading, photos and textures are not. Ink
+#: whose strength inside its strokes varies more than this (standard deviation over mean) is not pen-like.
+MAX_INK_VARIATION = 0.3
 
 
 @dataclass(frozen=True)
@@ -52,9 +55,11 @@ class InputSpec:
 
 @dataclass
 class Preprocessed:
-    """The model-ready image (float32 (H, W), white ink on black) or None when no ink was found."""
+    """The model-ready image (float32 (H, W), white ink on black) or None when no ink was found, and whether the
+    ink looks written (`pen_like`: even in strength along its strokes, unlike the shading of a picture)."""
 
     image: np.ndarray | None
+    pen_like: bool = True
 
 
 def _shrink(gray: np.ndarray, scale: float) -> np.ndarray:
@@ -385,6 +390,14 @@ def _number_components(mask: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     return lookup[labels].astype(np.uint8), frames
 
 
+def _pen_like(ink: np.ndarray, mask: np.ndarray) -> bool:
+    """Whether the ink strength inside the strokes of `mask` (their edges eroded away, where they are thick
+    enough to keep a core) varies by at most `MAX_INK_VARIATION` of its mean."""
+    core = cv2.erode(mask, np.ones((3, 3), np.uint8))
+    values = ink[core > 0] if core.any() else ink[mask > 0]
+    return bool(values.std() <= MAX_INK_VARIATION * values.mean())
+
+
 def _fit(crop: np.ndarray, spec: InputSpec) -> np.ndarray:
     """Resize the crop to the model's height (keeping aspect) and pad it into the model's input."""
     ch, cw = crop.shape
@@ -418,8 +431,8 @@ def preprocess(source: ImageSource, spec: InputSpec = InputSpec()) -> Preprocess
         return Preprocessed(None)
     y1, x1 = y0 + bh, x0 + bw
     # Keep the soft ink values inside a slightly grown mask, so stroke edges stay anti-aliased.
-    mask = mask[y0:y1, x0:x1]
-    crop = ink[y0:y1, x0:x1] * cv2.dilate(mask, np.ones((3, 3), np.uint8))
+    mask, ink = mask[y0:y1, x0:x1], ink[y0:y1, x0:x1]
+    crop = ink * cv2.dilate(mask, np.ones((3, 3), np.uint8))
     strength = np.percentile(crop[mask > 0], 90)
     crop = np.clip(crop / max(strength, 1e-3), 0.0, 1.0).astype(np.float32)
-    return Preprocessed(_fit(crop, spec))
+    return Preprocessed(_fit(crop, spec), _pen_like(ink, mask))

@@ -22,6 +22,15 @@ def draw_number(text: str, height: int = 80, thickness: int = 6, ink: int = 0, p
     return img
 
 
+def shaded_ball(dark: bool = True) -> np.ndarray:
+    """A gray photo of a lit ball on plain ground: its shade runs smoothly from its middle to its rim, as a
+    photographed object's does and pen strokes' does not."""
+    yy, xx = np.mgrid[0:240, 0:320]
+    r = np.hypot(yy - 120, xx - 160) / 90
+    ball = 30 + 200 * r**2 if dark else 225 - 200 * r**2
+    return np.where(r < 1, ball, 255 if dark else 0).astype(np.uint8)
+
+
 @pytest.fixture(scope="session")
 def tiny_split() -> Split:
     """A made-up MNIST-like split: 20 font-drawn 28x28 glyphs of each digit, white on black."""

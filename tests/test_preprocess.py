@@ -5,7 +5,7 @@ from PIL import Image
 
 from recognizer.images import to_gray
 from recognizer.preprocess import InputSpec, digit_mask, ink_map, preprocess
-from tests.conftest import draw_number
+from tests.conftest import draw_number, shaded_ball
 
 
 def ink_columns(image: np.ndarray) -> int:
@@ -179,6 +179,20 @@ def test_a_desk_strip_cut_by_ruled_lines_is_dropped(side):
     frame[strip][20::45] = 10  # the lines run on across the desk, darker still
     with_desk = preprocess(frame).image
     assert with_desk.shape == clean.shape and np.abs(with_desk - clean).mean() < 0.02
+
+
+@pytest.mark.parametrize("thickness", [2, 6, 14])
+def test_written_ink_is_pen_like(thickness):
+    assert preprocess(draw_number("4072", thickness=thickness)).pen_like
+    assert preprocess(draw_number("4072", thickness=thickness, ink=255, paper=0)).pen_like
+
+
+@pytest.mark.parametrize("dark", [True, False])
+def test_a_shaded_object_is_not_pen_like(dark):
+    shaded = preprocess(shaded_ball(dark))
+    assert shaded.image is not None and not shaded.pen_like  # ink, but unevenly strong
+    evenly = preprocess(np.where(shaded_ball(dark) == shaded_ball(dark)[0, 0], 255, 60).astype(np.uint8))
+    assert evenly.image is not None and evenly.pen_like  # the same disc in one flat shade
 
 
 @pytest.mark.parametrize("width", [12, 30, 50])

@@ -5,8 +5,10 @@ import numpy as np
 import pytest
 
 from recognizer.decoding import softmax
+from recognizer import inference
 from recognizer.inference import SHIFTS, SHIPPED, Recognizer
 from recognizer.preprocess import preprocess
+from tests.conftest import draw_number, shaded_ball
 from training.evaluate import edit_distance
 from training.mnist import load_mnist
 from training.synth import StringSynth, SynthConfig
@@ -85,6 +87,20 @@ def test_reading_averages_the_vertical_shifts(recognizer, handwritten):
 def test_blank_canvas_reads_no_digits_without_the_model(recognizer):
     prediction = recognizer.predict(np.zeros((200, 600, 4), np.uint8))
     assert prediction.digits == "" and prediction.image is None and prediction.probabilities.shape == (0, 10)
+
+
+def test_a_shaded_object_read_unsure_is_no_digits(recognizer, monkeypatch):
+    """A photographed ball looks like an 8 or a 6 to the models, unsure but over their floors: as its ink is not
+    pen-like, the answer is "no digits". Written ink read just as unsurely is still answered."""
+    ball = shaded_ball()
+    assert recognizer.predict(ball).digits == ""
+    monkeypatch.setattr(inference, "UNSURE_BELOW", 0.0)  # the rule off: the guess shows
+    guess = recognizer.predict(ball)
+    assert guess.digits and guess.confidence >= recognizer.no_digits_below
+    monkeypatch.setattr(inference, "UNSURE_BELOW", 1.01)  # every reading unsure
+    assert recognizer.predict(draw_number("407")).digits == "407"
+    refused = recognizer.predict(ball)
+    assert refused.digits == "" and refused.probabilities.shape == (0, 10) and refused.image is not None
 
 
 def test_missing_and_corrupt_weights(tmp_path):
