@@ -19,6 +19,7 @@ import sys
 import tempfile
 import threading
 import time
+from collections import Counter
 from pathlib import Path
 
 import numpy as np
@@ -86,20 +87,23 @@ class WebcamStream:
                 f"throughout, last reading {shown[-1][1]}, nothing shown more than 1 s after Stop")
 
 
-def right(answer: dict, expected: str | None) -> bool:
+def problem(answer: dict, expected: str | None) -> str | None:
+    """None for a right answer, else what was wrong with it."""
     if expected is None:
-        return bool(answer["error"])
-    return answer["error"] is None and answer["digits"] == expected
+        return None if answer["error"] else f"no error for a non-image (read {answer['digits']!r})"
+    if answer["error"] is not None:
+        return f"error: {answer['error']}"
+    return None if answer["digits"] == expected else f"read {answer['digits']!r} for {expected!r}"
 
 
 def load_round(url: str, inputs: list, clients: int, seconds: float, server_pid: int) -> tuple[list, float]:
     """`clients` threads, each with its own gradio_client, sending random requests for `seconds`.
 
-    Returns (latency in seconds, answer right) per request, and the server's peak memory meanwhile.
+    Returns (latency in seconds, what was wrong or None) per request, and the server's peak memory meanwhile.
     """
     from gradio_client import Client, handle_file
 
-    results: list[tuple[float, bool]] = []
+    results: list[tuple[float, str | None]] = []
     lock = threading.Lock()
     stop = time.monotonic() + seconds
 
@@ -111,11 +115,11 @@ def load_round(url: str, inputs: list, clients: int, seconds: float, server_pid:
             start = time.perf_counter()
             try:
                 answer = client.predict(handle_file(str(path)), rng.choice(["cnn", "gru"]), api_name="/predict")
-                ok = right(answer, expected)
-            except Exception:  # a dropped or failed request counts as wrong
-                ok = False
+                wrong = problem(answer, expected)
+            except Exception as exc:  # a dropped or failed request counts as wrong
+                wrong = f"{type(exc).__name__}: {str(exc)[:120]}"
             with lock:
-                results.append((time.perf_counter() - start, ok))
+                results.append((time.perf_counter() - start, wrong))
 
     threads = [threading.Thread(target=client_loop, args=(i,)) for i in range(clients)]
     for thread in threads:
@@ -146,19 +150,22 @@ def main() -> None:
         for path, expected in inputs:
             for model in ("cnn", "gru"):
                 answer = warm.predict(handle_file(str(path)), model, api_name="/predict")
-                assert right(answer, expected), f"{path.name} with {model} alone: {answer}"
+                assert problem(answer, expected) is None, f"{path.name} with {model} alone: {answer}"
         print(f"server memory before: {rss_mb(server.pid):.0f} MB")
         for round_ in range(1, args.rounds + 1):
             webcam = WebcamStream(url, folder) if args.webcam else None
             results, peak = load_round(url, inputs, args.clients, args.seconds, server.pid)
             webcam_line = webcam.stop() if webcam else None
             latencies = np.array([r[0] for r in results]) * 1000
-            wrong = sum(not r[1] for r in results)
+            problems = Counter(r[1] for r in results if r[1])
+            wrong = sum(problems.values())
             failed |= bool(wrong) or not results
             print(f"round {round_}: {args.clients} clients, {args.seconds:.0f} s: {len(results)} requests answered "
                   f"({len(results) / args.seconds:.1f}/s), {wrong} wrong or failed; latency p50 "
                   f"{np.percentile(latencies, 50):.0f} ms, p95 {np.percentile(latencies, 95):.0f} ms, max "
                   f"{latencies.max():.0f} ms; server memory {peak:.0f} MB peak, {rss_mb(server.pid):.0f} MB after")
+            for what, count in problems.most_common(3):
+                print(f"round {round_}: {count} x {what}")
             if webcam_line:
                 print(f"round {round_}: {webcam_line}")
     finally:
