@@ -4,8 +4,8 @@ import cv2
 import numpy as np
 import pytest
 
-from recognizer.decoding import softmax
 from recognizer import inference
+from recognizer.decoding import softmax
 from recognizer.inference import SHIFTS, SHIPPED, Recognizer
 from recognizer.preprocess import preprocess
 from tests.conftest import draw_number, shaded_ball
