@@ -6,6 +6,7 @@ from PIL import Image
 from recognizer.images import to_gray
 from recognizer.preprocess import InputSpec, digit_mask, ink_map, preprocess
 from tests.conftest import draw_number, shaded_ball
+from training.evaluate import cut_to_ink
 
 
 def ink_columns(image: np.ndarray) -> int:
@@ -115,19 +116,15 @@ def test_digits_cropped_tightly_are_all_kept(text):
     edge does, but the others beside them show that they are digits; a "1" at either end is a narrow shape on
     the border, as a desk strip is."""
     number = draw_number(text, height=90)
-    rows, columns = np.nonzero(number < 128)
-    tight = number[rows.min() : rows.max() + 1, columns.min() : columns.max() + 1]
+    tight = cut_to_ink(255 - number, 1.0)
     assert abs(ink_columns(preprocess(tight).image) - ink_columns(preprocess(number).image)) <= 3
 
 
 def test_a_taller_outer_digit_cropped_tightly_is_kept():
     """Handwritten digits differ in height: cut to the ink, an outer digit 1.5 times as tall as the others spans
     the image as a sheet edge does, but it is neither a bar nor an outline, nor twice their height."""
-    def cut(img: np.ndarray) -> np.ndarray:
-        rows, columns = np.nonzero(img < 128)
-        return img[rows.min() : rows.max() + 1, columns.min() : columns.max() + 1]
-
-    tall, rest = cut(draw_number("6", height=135)), cut(draw_number("04", height=90))
+    tall = cut_to_ink(255 - draw_number("6", height=135), 1.0)
+    rest = cut_to_ink(255 - draw_number("04", height=90), 1.0)
     tight = np.full((tall.shape[0], tall.shape[1] + 12 + rest.shape[1]), 255, np.uint8)
     tight[:, : tall.shape[1]] = tall
     tight[-rest.shape[0] :, -rest.shape[1] :] = rest
@@ -189,9 +186,10 @@ def test_written_ink_is_pen_like(thickness):
 
 @pytest.mark.parametrize("dark", [True, False])
 def test_a_shaded_object_is_not_pen_like(dark):
-    shaded = preprocess(shaded_ball(dark))
+    ball = shaded_ball(dark)
+    shaded = preprocess(ball)
     assert shaded.image is not None and not shaded.pen_like  # ink, but unevenly strong
-    evenly = preprocess(np.where(shaded_ball(dark) == shaded_ball(dark)[0, 0], 255, 60).astype(np.uint8))
+    evenly = preprocess(np.where(ball == ball[0, 0], 255, 60).astype(np.uint8))
     assert evenly.image is not None and evenly.pen_like  # the same disc in one flat shade
 
 
