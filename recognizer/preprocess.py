@@ -110,19 +110,23 @@ def _pool(img: np.ndarray, factor: int, reduce: int) -> np.ndarray:
 
 
 def _stroke_width(gray: np.ndarray) -> float:
-    """Width in pixels of the thickest clearly dark shape that does not touch the border (0 if none).
+    """Width in pixels of the thickest clearly dark shape that is a stroke (0 if none).
 
-    Shapes touching the border (a desk, a shadow coming in from the edge) are not strokes.
+    Shapes touching the border (a desk, a shadow coming in from the edge) are not strokes, unless the dark shapes
+    reach all four borders together: an image cut to the number, whose edges cut its digits' strokes.
     """
     dark = (gray < 0.5 * np.percentile(gray, 90)).astype(np.uint8)
     _, labels, stats, _ = cv2.connectedComponentsWithStats(dark, connectivity=8)
     h, w = gray.shape
     x, y, bw, bh = (stats[1:, i] for i in range(4))
-    inner = np.concatenate([[False], (x > 0) & (y > 0) & (x + bw < w) & (y + bh < h)])
-    if not inner.any():
+    strokes = (x > 0) & (y > 0) & (x + bw < w) & (y + bh < h)
+    if len(x) and x.min() == 0 and y.min() == 0 and (x + bw).max() == w and (y + bh).max() == h:
+        strokes[:] = True
+    if not strokes.any():
         return 0.0
-    depth = cv2.distanceTransform(dark, cv2.DIST_L2, 3)
-    return 2.0 * float(depth[inner[labels]].max())
+    # Light all around: a stroke cut by the border is as wide there as it looks.
+    depth = cv2.distanceTransform(cv2.copyMakeBorder(dark, 1, 1, 1, 1, cv2.BORDER_CONSTANT, value=0), cv2.DIST_L2, 3)
+    return 2.0 * float(depth[1:-1, 1:-1][np.concatenate([[False], strokes])[labels]].max())
 
 
 def _noise_level(gray: np.ndarray) -> float:
