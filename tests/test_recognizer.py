@@ -1,9 +1,5 @@
 """The shipped models, loaded once, on images the tests make."""
 
-import os
-import subprocess
-import sys
-
 import cv2
 import numpy as np
 import pytest
@@ -12,7 +8,7 @@ from recognizer import inference
 from recognizer.decoding import softmax
 from recognizer.inference import SHIFTS, SHIPPED, Recognizer
 from recognizer.preprocess import preprocess
-from tests.conftest import ROOT, draw_number, shaded_ball
+from tests.conftest import draw_number, shaded_ball
 from training.evaluate import edit_distance
 from training.mnist import load_mnist
 from training.synth import StringSynth, SynthConfig
@@ -135,17 +131,3 @@ def test_reads_a_lone_straight_1_drawn_on_the_sketchpad(recognizer):
         cv2.line(canvas, (x + slant, top), (x - slant, top + 160), (0, 0, 0, 255), 14, cv2.LINE_AA)
         readings.append(recognizer.predict(canvas).digits)
     assert readings.count("1") >= 18, readings
-
-
-@pytest.mark.parametrize("first_import, setting, on", [("training", None, True), ("recognizer", "0", False)])
-def test_tensorflow_loads_with_onednn_kernels_unless_the_user_says_not(first_import, setting, on):
-    env = {key: value for key, value in os.environ.items() if key != "TF_ENABLE_ONEDNN_OPTS"}
-    if setting is not None:
-        env["TF_ENABLE_ONEDNN_OPTS"] = setting
-    code = (f"import {first_import}, keras\n"
-            "from tensorflow.python.util import _pywrap_util_port\n"
-            "print(_pywrap_util_port.IsMklEnabled())")
-    run = subprocess.run([sys.executable, "-c", code], cwd=ROOT, env=env, capture_output=True, text=True, timeout=120,
-                         check=False)
-    assert run.returncode == 0, run.stderr[-2000:]
-    assert run.stdout.split()[-1] == str(on)
