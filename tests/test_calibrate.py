@@ -50,6 +50,14 @@ def test_floor_is_the_highest_costing_no_digit_set_more_than_allowed():
     assert choose_floor(table, max_cost=0.0) == 0.0
 
 
+def test_a_higher_floor_that_refuses_no_more_pictures_is_not_chosen():
+    table = {0.0: {"webcam": 0.830, "no-digits": 0.89},
+             0.1: {"webcam": 0.830, "no-digits": 0.925},
+             0.15: {"webcam": 0.830, "no-digits": 0.925},
+             0.2: {"webcam": 0.828, "no-digits": 0.925}}  # affordable at 1 in 500, but buys nothing
+    assert choose_floor(table, max_cost=0.002) == 0.1
+
+
 def test_calibrate_command_writes_the_floor_beside_the_weights(mnist_path, tmp_path, capsys):
     for suffix in (".keras", ".json"):
         shutil.copy(WEIGHTS_DIR / f"cnn{suffix}", tmp_path / f"cnn{suffix}")

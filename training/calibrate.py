@@ -4,8 +4,8 @@
 
 Image sets like the evaluation's, built from the MNIST digits held out of training for validation (never
 the test split), are read with no floor. For each candidate floor it prints, per set, the share of strings
-still read right and the share of no-digit images answered "no digits", and chooses the highest floor that
-costs no digit set more than `--max-cost` of its strings. `--write` stores it as `no_digits_below` in the
+still read right and the share of no-digit images answered "no digits", and chooses, of the floors that cost
+no digit set more than `--max-cost` of its strings, the lowest that answers the most no-digit images. `--write` stores it as `no_digits_below` in the
 model's JSON beside its weights, where `Recognizer.load` reads it.
 """
 
@@ -47,12 +47,15 @@ def floor_table(recognizer: Recognizer, sets: dict[str, list[tuple[np.ndarray, s
 
 
 def choose_floor(table: dict[float, dict[str, float]], max_cost: float) -> float:
-    """The highest floor under which no digit set loses more than `max_cost` of its strings read right."""
+    """Of the floors under which no digit set loses more than `max_cost` of its strings read right, the lowest
+    that answers as many no-digit images "no digits" as any of them: a higher floor that refuses no more
+    pictures would only cost readings."""
     unfloored = table[min(table)]
     digit_sets = [name for name in unfloored if name != "no-digits"]
     affordable = [floor for floor, rates in table.items()
                   if all(unfloored[name] - rates[name] <= max_cost + 1e-9 for name in digit_sets)]
-    return max(affordable)
+    best = max(table[floor]["no-digits"] for floor in affordable)
+    return min(floor for floor in affordable if table[floor]["no-digits"] == best)
 
 
 def write_floor(weights: Path, floor: float) -> None:
