@@ -13,6 +13,7 @@ import cv2
 import numpy as np
 from PIL import Image
 
+from training.evaluate import cut_to_ink
 from training.mnist import load_mnist
 from training.synth import StringSynth, first_config, no_digit_image
 
@@ -58,6 +59,10 @@ def main(argv: list[str] | None = None) -> None:
     image = page.render(rng, ink, "paper")
     Image.fromarray(cv2.resize(image, (640, round(640 * image.shape[0] / image.shape[1])))).save(
         out / "paper-page-askew-2718.png")
+    # A number in a bold marker, cropped to its ink: its strokes touch the edges.
+    ink, _ = synth.ink_string(rng, "4075")
+    bold = cv2.dilate(ink, cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (5, 5)))
+    Image.fromarray(cut_to_ink(bold, 2.0)).save(out / "cut-to-the-digits-4075.png")
 
 
 if __name__ == "__main__":
