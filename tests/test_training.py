@@ -123,7 +123,8 @@ def test_training_steps_run_with_onednn_kernels_unless_the_user_says_not(setting
     env = {key: value for key, value in os.environ.items() if key != "TF_ENABLE_ONEDNN_OPTS"}
     if setting is not None:
         env["TF_ENABLE_ONEDNN_OPTS"] = setting
-    command = [sys.executable, "tools/time_training_step.py", "--model", "seed-gru", "--batch-size", "4", "--steps", "2"]
+    command = [sys.executable, "tools/time_training_step.py", "--model", "seed-gru", "--batch-size", "4",
+               "--steps", "2"]
     run = subprocess.run(command, cwd=ROOT, env=env, capture_output=True, text=True, timeout=120, check=False)
     assert run.returncode == 0, run.stderr[-2000:]
     assert re.fullmatch(rf"seed-gru: [0-9.]+ s per training step of 4 \(median of 2; oneDNN {onednn}\)",

@@ -5,8 +5,8 @@
 Image sets like the evaluation's, built from the MNIST digits held out of training for validation (never
 the test split), are read with no floor. For each candidate floor it prints, per set, the share of strings
 still read right and the share of no-digit images answered "no digits", and chooses, of the floors that cost
-no digit set more than `--max-cost` of its strings, the lowest that answers the most no-digit images. `--write` stores it as `no_digits_below` in the
-model's JSON beside its weights, where `Recognizer.load` reads it.
+no digit set more than `--max-cost` of its strings, the lowest that answers the most no-digit images. `--write`
+stores it as `no_digits_below` in the model's JSON beside its weights, where `Recognizer.load` reads it.
 """
 
 from __future__ import annotations
