@@ -9,12 +9,14 @@ from typing import Union
 import cv2
 import numpy as np
 from PIL import Image, ImageOps, UnidentifiedImageError
+from pillow_heif import register_heif_opener
 
 from recognizer.limits import MAX_FILE_BYTES, MAX_PIXELS
 
 ImageSource = Union[str, Path, bytes, Image.Image, np.ndarray]
 
 Image.MAX_IMAGE_PIXELS = MAX_PIXELS
+register_heif_opener()  # HEIC, the format iPhones save photos in (upright: libheif applies their rotation)
 
 
 def _check_pixels(width: int, height: int) -> None:
@@ -65,7 +67,7 @@ def read_image(source: ImageSource) -> np.ndarray:
     except Image.DecompressionBombError:
         raise ValueError(f"{name}: image larger than the limit of {MAX_PIXELS:,} pixels") from None
     except UnidentifiedImageError:
-        raise ValueError(f"{name}: not a readable image (not PNG, JPEG, WebP, BMP, GIF, TIFF or the like)") from None
+        raise ValueError(f"{name}: not a readable image (not PNG, JPEG, HEIC, WebP, AVIF, BMP, GIF, TIFF or the like)") from None
     except ValueError:
         raise
     except Exception as exc:  # whatever a broken or hostile file makes the decoder raise

@@ -64,6 +64,8 @@ def awkward_files(folder: Path, text: str) -> dict[str, Path]:
     exif[0x0112] = 6
     save("exif-rotated.jpg", sideways, exif=exif, quality=95)
     save("webp.webp", Image.fromarray(gray), quality=90)
+    save("heic.heic", Image.fromarray(gray).convert("RGB"), quality=90)  # iPhone photos (pillow-heif)
+    save("exif-rotated.avif", sideways, exif=exif, quality=90)
     save("bitmap.bmp", Image.fromarray(gray).convert("RGB"))
     return files
 

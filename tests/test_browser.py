@@ -114,12 +114,12 @@ def test_live_webcam_reads_the_number_held_up(playwright, app_url, tmp_path):
         browser.close()
 
 
-def test_upload_webp_bmp_and_a_file_that_is_not_an_image(page, tmp_path):
+def test_upload_webp_bmp_heic_avif_and_a_file_that_is_not_an_image(page, tmp_path):
     from tests.made_files import awkward_files, unreadable_files
 
     page.get_by_role("tab", name="Upload").click()
     awkward, unreadable = awkward_files(tmp_path, "47"), unreadable_files(tmp_path)
-    for name in ("webp.webp", "bitmap.bmp", "exif-rotated.jpg"):
+    for name in ("webp.webp", "bitmap.bmp", "exif-rotated.jpg", "heic.heic", "exif-rotated.avif"):
         page.locator("#upload input[type=file]").set_input_files(str(awkward[name]))
         wait_for_reading(page, "47")
         page.locator("#upload button[aria-label='Remove Image']").click()  # back to the notice before the next one
