@@ -27,8 +27,8 @@ def _native_stderr_silenced():
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 with _native_stderr_silenced():
+    from recognizer.architectures import ARCHITECTURES
     from recognizer.inference import SHIPPED, Recognizer
-    from recognizer.models import ARCHITECTURES
 
 
 def _predict(args: argparse.Namespace) -> int:

@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from recognizer.models import BLANK, NUM_CLASSES
+from recognizer.architectures import BLANK, NUM_CLASSES
 
 
 @dataclass

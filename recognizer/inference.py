@@ -1,19 +1,24 @@
-"""`Recognizer`: load a model once, then read numbers from images through one compiled call."""
+"""`Recognizer`: load a model once, then read numbers from images through its Lite copy or one compiled call."""
 
 from __future__ import annotations
 
 import json
 import logging
+import threading
+from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import Sequence
+from typing import TYPE_CHECKING
 
 import numpy as np
 
+from recognizer.architectures import ARCHITECTURES
 from recognizer.decoding import Prediction, decode_ctc, decode_positions, softmax
 from recognizer.images import ImageSource
 from recognizer.lite import LiteCall
-from recognizer.models import ARCHITECTURES
 from recognizer.preprocess import preprocess
+
+if TYPE_CHECKING:
+    import keras
 
 log = logging.getLogger(__name__)
 
@@ -37,50 +42,78 @@ class Recognizer:
     answered "no digits" too.
 
     Each image is read at the vertical shifts of `shifts` and the probabilities averaged. One image goes
-    through the model's TensorFlow Lite copy where one ships beside the weights (fastest); batches, and
-    models without a copy, go through one compiled `tf.function`.
+    through the model's TensorFlow Lite copy where one ships beside the weights (fastest, and without
+    TensorFlow: the CLI starts in about a second); batches, and models without a copy, go through one
+    compiled `tf.function`, made with the Keras model when first needed.
     """
 
-    def __init__(self, name: str, model, lite: LiteCall | None = None,
+    def __init__(self, name: str, load_model: Callable[[], keras.Model], lite: LiteCall | None = None,
                  no_digits_below: float = 0.0, shifts: tuple[int, ...] = SHIFTS) -> None:
-        import tensorflow as tf
-
         self.name = name
         self.no_digits_below = no_digits_below
         self.shifts = shifts
         self.arch = ARCHITECTURES[name]
-        self.model = model
         self.lite = lite
-        width = None if not self.arch.spec.fixed_width else self.arch.spec.width
-        signature = tf.TensorSpec((None, self.arch.spec.height, width, 1), tf.float32)
-        self._call = tf.function(lambda x: model(x, training=False), input_signature=[signature])
+        self._load_model = load_model
+        self._keras: tuple[keras.Model, Callable] | None = None
+        self._lock = threading.Lock()
+
+    def _compiled(self) -> tuple[keras.Model, Callable]:
+        """The Keras model and its compiled call, made on first use (TensorFlow is imported then)."""
+        with self._lock:
+            if self._keras is None:
+                import tensorflow as tf
+
+                model = self._load_model()
+                width = None if not self.arch.spec.fixed_width else self.arch.spec.width
+                signature = tf.TensorSpec((None, self.arch.spec.height, width, 1), tf.float32)
+                self._keras = model, tf.function(lambda x: model(x, training=False), input_signature=[signature])
+            return self._keras
+
+    @property
+    def model(self) -> keras.Model:
+        """The Keras model (loaded on first use)."""
+        return self._compiled()[0]
+
+    @property
+    def _call(self) -> Callable:
+        return self._compiled()[1]
 
     @classmethod
-    def load(cls, name: str = "cnn", path: str | Path | None = None) -> "Recognizer":
-        """Load a trained model; `path` defaults to the shipped `recognizer/weights/<name>.keras`."""
+    def load(cls, name: str = "cnn", path: str | Path | None = None) -> Recognizer:
+        """Load a trained model; `path` defaults to the shipped `recognizer/weights/<name>.keras`.
+
+        With a TensorFlow Lite copy made from that file (`LiteCall.beside`), the Keras model waits until a batch
+        needs it; without one, it is loaded now, so that a corrupt file is reported here.
+        """
         if name not in ARCHITECTURES:
             raise ValueError(f"unknown model {name!r}: choose one of {', '.join(ARCHITECTURES)}")
         path = Path(path) if path else WEIGHTS_DIR / f"{name}.keras"
         retrain = f"retrain it with: python -m training.train --model {name} --out {path.parent}"
         if not path.is_file():
             raise FileNotFoundError(f"weights file {path} not found; {retrain}")
-        import keras
 
-        try:
-            model = keras.saving.load_model(path, compile=False, safe_mode=True)
-        except Exception as exc:  # a corrupt or foreign file: say which and how to rebuild it
-            raise ValueError(f"weights file {path} could not be loaded ({exc}); {retrain}") from None
+        def load_model() -> keras.Model:
+            import keras
+
+            try:
+                return keras.saving.load_model(path, compile=False, safe_mode=True)
+            except Exception as exc:  # a corrupt or foreign file: say which and how to rebuild it
+                raise ValueError(f"weights file {path} could not be loaded ({exc}); {retrain}") from None
+
         lite = LiteCall.beside(path)
         floor = calibrated_floor(path)
+        recognizer = cls(name, load_model, lite, no_digits_below=floor)
+        if lite is None:
+            recognizer._compiled()
         log.info("loaded %s from %s%s, no-digits floor %g", name, path,
                  " with its TensorFlow Lite copy" if lite else "", floor)
-        return cls(name, model, lite, no_digits_below=floor)
+        return recognizer
 
     def warm_up(self) -> None:
-        """Trace the compiled call and size the Lite interpreter, so that first reads are as fast as the rest."""
-        blank = [np.zeros((self.arch.spec.height, self.arch.spec.width), np.float32)]
-        self._run(blank)  # one image
-        self._run(blank * 2)  # a batch
+        """Size the Lite interpreter (or, without one, trace the compiled call), so that first reads are as
+        fast as the rest. Batches load the Keras model and trace their call when they first come."""
+        self._run([np.zeros((self.arch.spec.height, self.arch.spec.width), np.float32)])
 
     def _decode(self, output: np.ndarray) -> tuple[str, float, np.ndarray]:
         return decode_ctc(output) if self.arch.decoder == "ctc" else decode_positions(output)

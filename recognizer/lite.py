@@ -1,5 +1,7 @@
 """TensorFlow Lite copies of the models: the fastest way found to read one image on a CPU
 (see bench/RESULTS.md), used by `Recognizer` for single images; batches keep the compiled `tf.function`.
+They run on LiteRT (`ai_edge_litert`), which does not import TensorFlow, or on TensorFlow's own deprecated
+interpreter where LiteRT is not installed (it has no wheels for some platforms, such as Linux on ARM).
 
 A `.tflite` file sits beside its `.keras` file with a `.tflite.json` naming the `.keras` file's SHA-256, so
 a copy left over from older weights is never used.
@@ -35,11 +37,16 @@ class LiteCall:
     """A TensorFlow Lite interpreter for a batch of one image of any width; safe to share between threads."""
 
     def __init__(self, path: Path):
-        import tensorflow as tf
+        try:
+            from ai_edge_litert.interpreter import Interpreter
+        except ImportError:
+            import tensorflow as tf
 
-        with warnings.catch_warnings():  # tf.lite.Interpreter announces its move to the LiteRT package
+            Interpreter = tf.lite.Interpreter
+
+        with warnings.catch_warnings():  # tf.lite.Interpreter announces its move to LiteRT
             warnings.simplefilter("ignore")
-            self._interpreter = tf.lite.Interpreter(model_path=str(path), num_threads=1)
+            self._interpreter = Interpreter(model_path=str(path), num_threads=1)
         self._interpreter.allocate_tensors()  # sets up the CPU delegate now, at load, not at the first read
         self._input = self._interpreter.get_input_details()[0]["index"]
         self._output = self._interpreter.get_output_details()[0]["index"]

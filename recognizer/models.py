@@ -1,30 +1,12 @@
-"""Model architectures, built by functions the training code calls, and the input each one reads.
-
-`cnn` and `gru` read the image's columns left to right and are trained with CTC (class 10 is the blank),
-so the length of the number is not capped. `seed-cnn` and `seed-gru` are the seed article's baselines:
-fixed 4-digit strings on 64x208 inputs, one 10-way softmax per position.
-"""
+"""The models, built with Keras by the functions the training code calls (`Architecture.build`); what each
+reads and how its output is decoded is in `recognizer.architectures`."""
 
 from __future__ import annotations
-
-from dataclasses import dataclass
-from typing import Callable
 
 import keras
 from keras import layers
 
-from recognizer.preprocess import InputSpec
-
-NUM_CLASSES = 10
-BLANK = 10  # CTC blank index: the last of 11 output classes
-
-
-@dataclass(frozen=True)
-class Architecture:
-    build: Callable[[], keras.Model]
-    spec: InputSpec
-    decoder: str  # "ctc" or "positions"
-    seed_length: int | None = None  # fixed string length of the position models
+from recognizer.architectures import NUM_CLASSES
 
 
 def _conv(x, filters: int, separable: bool = False):
@@ -96,9 +78,4 @@ def build_seed_gru() -> keras.Model:
     return keras.Model(inputs, outputs, name="seed_gru")
 
 
-ARCHITECTURES: dict[str, Architecture] = {
-    "cnn": Architecture(build_cnn, InputSpec(32, 256), "ctc"),
-    "gru": Architecture(build_gru, InputSpec(32, 256), "ctc"),
-    "seed-cnn": Architecture(build_seed_cnn, InputSpec(64, 208, fixed_width=True, pad=4), "positions", 4),
-    "seed-gru": Architecture(build_seed_gru, InputSpec(64, 208, fixed_width=True, pad=4), "positions", 4),
-}
+BUILDERS = {"cnn": build_cnn, "gru": build_gru, "seed-cnn": build_seed_cnn, "seed-gru": build_seed_gru}

@@ -5,7 +5,7 @@ import shutil
 
 import pytest
 
-from recognizer.models import ARCHITECTURES
+from recognizer.architectures import ARCHITECTURES
 
 
 def test_quick_benchmark_report(tmp_path, mnist_path):

@@ -75,7 +75,7 @@ def test_calibrate_command_writes_the_floor_beside_the_weights(mnist_path, tmp_p
 
 def test_a_model_never_calibrated_keeps_every_reading(gru, tmp_path):
     """The shipped models carry the floor chosen for them; a seed baseline keeps every reading, however unsure."""
-    from recognizer.models import ARCHITECTURES
+    from recognizer.architectures import ARCHITECTURES
 
     ARCHITECTURES["seed-gru"].build().save(tmp_path / "seed-gru.keras")  # untrained: every reading unsure
     baseline = Recognizer.load("seed-gru", tmp_path / "seed-gru.keras")

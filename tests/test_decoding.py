@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 
 from recognizer.decoding import ctc_greedy, ctc_string_probability, decode_ctc, decode_positions
-from recognizer.models import BLANK
+from recognizer.architectures import BLANK
 
 
 def frames(path: list[int], sure: float = 0.9) -> np.ndarray:

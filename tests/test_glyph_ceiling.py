@@ -5,7 +5,7 @@ import keras
 import numpy as np
 from keras import layers
 
-from recognizer.models import BLANK
+from recognizer.architectures import BLANK
 from training import glyph_ceiling
 from training.mnist import VALIDATION_SIZE
 from training.synth import SynthConfig

@@ -2,12 +2,15 @@
 
 import json
 import shutil
+import subprocess
+import sys
 
+import cv2
 import numpy as np
 
 from recognizer.inference import WEIGHTS_DIR, Recognizer
 from recognizer.lite import LiteCall, lite_path
-from tests.conftest import draw_number
+from tests.conftest import ROOT, draw_number
 from training.export import export_weights
 
 
@@ -19,7 +22,7 @@ def test_export_agrees_and_is_used_for_single_images(tmp_path):
     assert json.loads(lite_path(weights).with_suffix(".tflite.json").read_text())["max_abs_diff"] <= 1e-4
     recognizer = Recognizer.load("gru", weights)
     assert recognizer.lite is not None
-    compiled = Recognizer("gru", recognizer.model)  # the same model through tf.function only
+    compiled = Recognizer("gru", lambda: recognizer.model)  # the same model through tf.function only
     for image in (draw_number("3079"), draw_number("12345678901234", height=60)):  # two input widths
         lite, reference = recognizer.predict(image), compiled.predict(image)
         assert lite.digits == reference.digits
@@ -35,3 +38,22 @@ def test_a_copy_made_from_other_weights_is_ignored(tmp_path, caplog):
     shutil.copy(WEIGHTS_DIR / "gru.keras", weights)  # retrained, not re-exported
     assert LiteCall.beside(weights) is None
     assert "was not made from" in caplog.text
+
+
+def test_single_images_are_read_without_tensorflow(tmp_path):
+    """The CLI's and the app's single reads go through LiteRT: TensorFlow is imported only for a batch."""
+    cv2.imwrite(str(tmp_path / "number.png"), draw_number("6180"))
+    script = (
+        "import sys\n"
+        "from recognizer.inference import Recognizer\n"
+        "recognizer = Recognizer.load('gru')\n"
+        "recognizer.warm_up()\n"
+        "one = recognizer.predict(sys.argv[1]).digits\n"
+        "print(one, 'tensorflow' in sys.modules)\n"
+        "batch = [p.digits for p in recognizer.predict_batch([sys.argv[1]] * 2)]\n"
+        "print(*batch, 'tensorflow' in sys.modules)\n"
+    )
+    run = subprocess.run([sys.executable, "-c", script, str(tmp_path / "number.png")], cwd=ROOT,
+                         capture_output=True, text=True, timeout=300, check=False)
+    assert run.returncode == 0, run.stderr
+    assert run.stdout.split() == ["6180", "False", "6180", "6180", "True"]

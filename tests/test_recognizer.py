@@ -114,10 +114,12 @@ def test_missing_and_corrupt_weights(tmp_path):
         Recognizer.load("transformer")
 
 
-def test_warm_up_traces_the_compiled_call():
+def test_warm_up_traces_the_compiled_call_where_there_is_no_lite_copy():
     fresh = Recognizer.load("cnn")
-    assert fresh._call.experimental_get_tracing_count() == 0
+    fresh.lite = None  # as for weights never exported
     fresh.warm_up()
+    assert fresh._call.experimental_get_tracing_count() == 1
+    fresh.predict(draw_number("52"))
     assert fresh._call.experimental_get_tracing_count() == 1
 
 

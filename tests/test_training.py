@@ -7,7 +7,7 @@ import sys
 import numpy as np
 import pytest
 
-from recognizer.models import ARCHITECTURES
+from recognizer.architectures import ARCHITECTURES
 from tests.conftest import ROOT
 from training.dataset import SyntheticStrings
 from training.synth import StringSynth
