@@ -67,7 +67,8 @@ def read_image(source: ImageSource) -> np.ndarray:
     except Image.DecompressionBombError:
         raise ValueError(f"{name}: image larger than the limit of {MAX_PIXELS:,} pixels") from None
     except UnidentifiedImageError:
-        raise ValueError(f"{name}: not a readable image (not PNG, JPEG, HEIC, WebP, AVIF, BMP, GIF, TIFF or the like)") from None
+        formats = "PNG, JPEG, HEIC, WebP, AVIF, BMP, GIF, TIFF or the like"
+        raise ValueError(f"{name}: not a readable image (not {formats})") from None
     except ValueError:
         raise
     except Exception as exc:  # whatever a broken or hostile file makes the decoder raise
