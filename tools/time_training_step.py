@@ -21,7 +21,7 @@ def main() -> None:
     import numpy as np
     from tensorflow.python.util import _pywrap_util_port
 
-    from recognizer.models import ARCHITECTURES
+    from recognizer.architectures import ARCHITECTURES
 
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--model", choices=sorted(ARCHITECTURES), default="cnn")

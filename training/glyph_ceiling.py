@@ -110,7 +110,7 @@ def classifier_accuracy(model, images: np.ndarray, labels: np.ndarray) -> float:
 def string_model_accuracy(model, images: np.ndarray, labels: np.ndarray) -> float:
     """Share of glyphs a CTC string model reads as exactly their one digit (one call, greedy decoding; the
     Recognizer's shifted copies left out)."""
-    from recognizer.models import ARCHITECTURES
+    from recognizer.architectures import ARCHITECTURES
     from training.dataset import to_model_input
     from training.train import decode_batch
 

@@ -20,8 +20,8 @@ from pathlib import Path
 import keras
 import numpy as np
 
+from recognizer.architectures import ARCHITECTURES, BLANK, Architecture
 from recognizer.decoding import ctc_greedy, softmax
-from recognizer.models import ARCHITECTURES, BLANK, Architecture
 from training.dataset import CachedStrings, SyntheticStrings, build_cache
 from training.mnist import load_mnist
 from training.synth import StringSynth, SynthConfig
