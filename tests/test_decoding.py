@@ -3,8 +3,8 @@ import itertools
 import numpy as np
 import pytest
 
-from recognizer.decoding import ctc_greedy, ctc_string_probability, decode_ctc, decode_positions
 from recognizer.architectures import BLANK
+from recognizer.decoding import ctc_greedy, ctc_string_probability, decode_ctc, decode_positions
 
 
 def frames(path: list[int], sure: float = 0.9) -> np.ndarray:
