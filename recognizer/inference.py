@@ -42,9 +42,9 @@ class Recognizer:
     answered "no digits" too.
 
     Each image is read at the vertical shifts of `shifts` and the probabilities averaged. One image goes
-    through the model's TensorFlow Lite copy where one ships beside the weights (fastest, and without
-    TensorFlow: the CLI starts in about a second); batches, and models without a copy, go through one
-    compiled `tf.function`, made with the Keras model when first needed.
+    through the model's TensorFlow Lite copy where one ships beside the weights (fastest, and without importing
+    TensorFlow: the CLI reads an image in a third of a second); batches, and models without a copy, go through
+    one compiled `tf.function`, made with the Keras model when first needed.
     """
 
     def __init__(self, name: str, load_model: Callable[[], keras.Model], lite: LiteCall | None = None,

@@ -57,3 +57,14 @@ def test_single_images_are_read_without_tensorflow(tmp_path):
                          capture_output=True, text=True, timeout=300, check=False)
     assert run.returncode == 0, run.stderr
     assert run.stdout.split() == ["6180", "False", "6180", "6180", "True"]
+
+
+def test_without_litert_tensorflows_own_interpreter_reads_the_same(monkeypatch):
+    """Where LiteRT has no wheel (Linux on ARM), the copy runs on TensorFlow's deprecated interpreter."""
+    x = np.random.default_rng(3).random((1, 32, 160, 1), np.float32)
+    litert = LiteCall(lite_path(WEIGHTS_DIR / "cnn.keras"))
+    monkeypatch.setitem(sys.modules, "ai_edge_litert.interpreter", None)  # its import now fails
+    tensorflows = LiteCall(lite_path(WEIGHTS_DIR / "cnn.keras"))
+    assert type(tensorflows._interpreter).__module__.startswith("tensorflow")
+    assert type(litert._interpreter).__module__.startswith("ai_edge_litert")
+    np.testing.assert_allclose(tensorflows(x), litert(x), atol=1e-5)
