@@ -78,7 +78,7 @@ def build(reader: Reader) -> gr.Blocks:
                         read_sketch = gr.Button("Read drawing", variant="primary")
                     with gr.Tab("Upload", id="upload"):
                         upload = ImageInput(type="filepath", image_mode=None, sources=["upload", "clipboard"],
-                                          label="Photo, scan or screenshot (PNG, JPEG, WebP, BMP; or paste)",
+                                          label="Photo, scan or screenshot (PNG, JPEG, HEIC, WebP, AVIF, BMP; or paste)",
                                           elem_id="upload")
                         if EXAMPLES:
                             gr.Examples(EXAMPLES, inputs=upload, label="Examples (click one)")

@@ -8,8 +8,11 @@ from pathlib import Path
 import cv2
 import numpy as np
 from PIL import Image
+from pillow_heif import register_heif_opener
 
 from tests.conftest import draw_number
+
+register_heif_opener()  # to write HEIC files, whether or not `recognizer` (which registers it too) is imported
 
 
 def canvas_png(path: Path, text: str) -> None:
