@@ -1,6 +1,6 @@
-"""Ways to run one model on one image, timed in the same process: plain `model.predict`, the compiled
-`tf.function` the `Recognizer` uses for batches, the same with XLA, and the TensorFlow Lite copy the
-`Recognizer` uses for single images."""
+"""Ways to run one model on what reading one image takes (its shifted copies, `SHIFTS`), timed in the same
+process: plain `model.predict`, the compiled `tf.function` the `Recognizer` uses for batches, the same with XLA,
+and the TensorFlow Lite copy the `Recognizer` uses for single images."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ from typing import Callable
 
 import numpy as np
 
-from recognizer.inference import Recognizer
+from recognizer.inference import SHIFTS, Recognizer
 
 log = logging.getLogger(__name__)
 
@@ -32,10 +32,11 @@ def _shipped_lite(recognizer: Recognizer) -> Callable[[np.ndarray], np.ndarray]:
 
 
 def compare_backends(recognizer: Recognizer, image: np.ndarray, repeats: int = 200) -> list[dict]:
-    """One row per way of running the model on `image` (a model input): median/p95 ms, agreement with Keras."""
+    """One row per way of running the model on the shifted copies of `image` (a model input), one call each:
+    median/p95 ms, agreement with Keras."""
     import tensorflow as tf
 
-    x = image[None, :, :, None].astype(np.float32)
+    x = np.stack([np.roll(image, shift, axis=0) for shift in SHIFTS])[..., None].astype(np.float32)
     reference = recognizer.model(x, training=False).numpy()
     xla = tf.function(lambda t: recognizer.model(t, training=False), jit_compile=True)
     options: dict[str, Callable[[], Callable[[np.ndarray], np.ndarray]]] = {

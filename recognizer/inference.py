@@ -14,7 +14,7 @@ import numpy as np
 from recognizer.architectures import ARCHITECTURES
 from recognizer.decoding import Prediction, decode_ctc, decode_positions, softmax
 from recognizer.images import ImageSource
-from recognizer.lite import LiteCall
+from recognizer.lite import LiteCall, lite_path
 from recognizer.preprocess import preprocess
 
 if TYPE_CHECKING:
@@ -41,10 +41,10 @@ class Recognizer:
     `UNSURE_BELOW`) of ink that does not look written (`Preprocessed.pen_like`: the shading of a picture) is
     answered "no digits" too.
 
-    Each image is read at the vertical shifts of `shifts` and the probabilities averaged. One image goes
-    through the model's TensorFlow Lite copy where one ships beside the weights (fastest, and without importing
-    TensorFlow: the CLI reads an image in a third of a second); batches, and models without a copy, go through
-    one compiled `tf.function`, made with the Keras model when first needed.
+    Each image is read at the vertical shifts of `shifts` and the probabilities averaged. One image's shifted
+    copies go through the model's TensorFlow Lite copy, in one call, where one ships beside the weights (fastest,
+    and without importing TensorFlow: the CLI reads an image in a third of a second); batches, and models without
+    a copy, go through one compiled `tf.function`, made with the Keras model when first needed.
     """
 
     def __init__(self, name: str, load_model: Callable[[], keras.Model], lite: LiteCall | None = None,
@@ -102,6 +102,10 @@ class Recognizer:
                 raise ValueError(f"weights file {path} could not be loaded ({exc}); {retrain}") from None
 
         lite = LiteCall.beside(path)
+        if lite is not None and lite.batch != len(SHIFTS):
+            log.warning("%s reads %d images a call, not the %d shifted copies of one; ignoring it (re-export: "
+                        "python -m training.export)", lite_path(path), lite.batch, len(SHIFTS))
+            lite = None
         floor = calibrated_floor(path)
         recognizer = cls(name, load_model, lite, no_digits_below=floor)
         if lite is None:
@@ -152,8 +156,8 @@ class Recognizer:
         (as log-probabilities for the CTC models, whose decoder takes logits)."""
         batch = np.stack(inputs).astype(np.float32)[..., None]
         copies = np.concatenate([np.roll(batch, shift, axis=1) for shift in self.shifts])
-        if self.lite is not None and len(inputs) == 1:
-            outputs = np.concatenate([self.lite(copy[None]) for copy in copies])
+        if self.lite is not None and len(copies) == self.lite.batch:
+            outputs = self.lite(copies)
         else:
             outputs = self._call(copies).numpy()
         ctc = self.arch.decoder == "ctc"

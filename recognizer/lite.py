@@ -34,7 +34,8 @@ def lite_path(keras_path: Path) -> Path:
 
 
 class LiteCall:
-    """A TensorFlow Lite interpreter for a batch of one image of any width; safe to share between threads."""
+    """A TensorFlow Lite interpreter for batches of `batch` images (as exported) of any width; safe to share
+    between threads."""
 
     def __init__(self, path: Path):
         try:
@@ -49,11 +50,14 @@ class LiteCall:
             self._interpreter = Interpreter(model_path=str(path), num_threads=1)
         self._interpreter.allocate_tensors()  # sets up the CPU delegate now, at load, not at the first read
         self._input = self._interpreter.get_input_details()[0]["index"]
+        self.batch = int(self._interpreter.get_input_details()[0]["shape"][0])
         self._output = self._interpreter.get_output_details()[0]["index"]
         self._shape: tuple[int, ...] | None = None
         self._lock = threading.Lock()
 
     def __call__(self, batch: np.ndarray) -> np.ndarray:
+        if len(batch) != self.batch:  # a recurrent copy's batch size is built in: resizing it reads garbage
+            raise ValueError(f"this copy reads batches of {self.batch} images, not {len(batch)}")
         with self._lock:
             if batch.shape != self._shape:
                 self._interpreter.resize_tensor_input(self._input, batch.shape)
@@ -80,12 +84,12 @@ class LiteCall:
         return cls(path)
 
 
-def export(model, keras_path: Path, height: int, width: int | None) -> Path:
-    """Convert `model` (loaded from `keras_path`) for batches of one image; check it agrees, then write it."""
+def export(model, keras_path: Path, height: int, width: int | None, batch: int) -> Path:
+    """Convert `model` (loaded from `keras_path`) for batches of `batch` images; check it agrees, then write it."""
     import tensorflow as tf
 
     with tempfile.TemporaryDirectory() as folder:
-        model.export(folder, input_signature=[tf.TensorSpec((1, height, width, 1), tf.float32)], verbose=False)
+        model.export(folder, input_signature=[tf.TensorSpec((batch, height, width, 1), tf.float32)], verbose=False)
         flatbuffer = tf.lite.TFLiteConverter.from_saved_model(folder).convert()
     path = lite_path(keras_path)
     path.write_bytes(flatbuffer)
@@ -93,7 +97,7 @@ def export(model, keras_path: Path, height: int, width: int | None) -> Path:
     rng = np.random.default_rng(0)
     difference = 0.0
     for w in [width] if width else [256, 320, 1024]:
-        x = rng.random((1, height, w, 1), np.float32)
+        x = rng.random((batch, height, w, 1), np.float32)
         difference = max(difference, float(np.max(np.abs(call(x) - model(x, training=False).numpy()))))
         if difference > TOLERANCE:
             path.unlink()

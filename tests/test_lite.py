@@ -7,9 +7,10 @@ import sys
 
 import cv2
 import numpy as np
+import pytest
 
-from recognizer.inference import WEIGHTS_DIR, Recognizer
-from recognizer.lite import LiteCall, lite_path
+from recognizer.inference import SHIFTS, WEIGHTS_DIR, Recognizer
+from recognizer.lite import LiteCall, export, lite_path
 from tests.conftest import ROOT, draw_number
 from training.export import export_weights
 
@@ -21,7 +22,7 @@ def test_export_agrees_and_is_used_for_single_images(tmp_path):
     export_weights("gru", weights)
     assert json.loads(lite_path(weights).with_suffix(".tflite.json").read_text())["max_abs_diff"] <= 1e-4
     recognizer = Recognizer.load("gru", weights)
-    assert recognizer.lite is not None
+    assert recognizer.lite is not None and recognizer.lite.batch == len(SHIFTS)  # one call reads all the shifts
     compiled = Recognizer("gru", lambda: recognizer.model)  # the same model through tf.function only
     for image in (draw_number("3079"), draw_number("12345678901234", height=60)):  # two input widths
         lite, reference = recognizer.predict(image), compiled.predict(image)
@@ -61,10 +62,22 @@ def test_single_images_are_read_without_tensorflow(tmp_path):
 
 def test_without_litert_tensorflows_own_interpreter_reads_the_same(monkeypatch):
     """Where LiteRT has no wheel (Linux on ARM), the copy runs on TensorFlow's deprecated interpreter."""
-    x = np.random.default_rng(3).random((1, 32, 160, 1), np.float32)
     litert = LiteCall(lite_path(WEIGHTS_DIR / "cnn.keras"))
+    x = np.random.default_rng(3).random((litert.batch, 32, 160, 1), np.float32)
     monkeypatch.setitem(sys.modules, "ai_edge_litert.interpreter", None)  # its import now fails
     tensorflows = LiteCall(lite_path(WEIGHTS_DIR / "cnn.keras"))
     assert type(tensorflows._interpreter).__module__.startswith("tensorflow")
     assert type(litert._interpreter).__module__.startswith("ai_edge_litert")
     np.testing.assert_allclose(tensorflows(x), litert(x), atol=1e-5)
+
+
+def test_a_copy_for_another_batch_size_is_ignored(tmp_path, caplog):
+    """Copies exported before the shifted copies were read in one call took one image at a time."""
+    weights = tmp_path / "gru.keras"
+    shutil.copy(WEIGHTS_DIR / "gru.keras", weights)
+    recognizer = Recognizer.load("gru", weights)
+    export(recognizer.model, weights, 32, None, batch=1)
+    assert LiteCall.beside(weights).batch == 1
+    assert Recognizer.load("gru", weights).lite is None and "re-export" in caplog.text
+    with pytest.raises(ValueError, match="batches of 1"):
+        LiteCall.beside(weights)(np.zeros((3, 32, 64, 1), np.float32))
