@@ -108,6 +108,7 @@ def score_reader(reader: DigitReader, sets: dict, photo: np.ndarray, repeats: in
 
 def to_markdown(report: dict) -> str:
     sets = [s for s in report["set_sizes"] if s != "no-digits"]
+    height, width = report["backend_input"]
     lines = ["# Benchmark", "", f"`{report['command']}` on {report['machine']}; {report['date']}.", "",
              "Image sets made with seed " f"{report['seed']} from the MNIST test split (never its training digits), "
              "and, for `printed`, from the system's fonts: " + ", ".join(f"{k} {v}" for k, v in
@@ -128,8 +129,8 @@ def to_markdown(report: dict) -> str:
     lines += ["", "The seed baselines read exactly 4 digits (`four-digit` is their home ground). Memory: the benchmark "
               "process's peak while that reader ran, so it grows with every model loaded and includes the "
               "TensorFlow runtime; for Tesseract, the peak of its own processes.", "",
-              f"## One model call on the {len(SHIFTS)} shifted copies of one 32x256 input (one read), "
-              "by way of running it", "",
+              f"## One model call on the {len(SHIFTS)} shifted copies of the photo's {height}x{width} model input "
+              "(one read), by way of running it", "",
               "| model | option | median | p95 | vs model.predict | max abs diff to Keras |",
               "|---|---|---|---|---|---|"]
     for model, rows in report["backends"].items():
@@ -194,6 +195,7 @@ def main(argv: list[str] | None = None) -> None:
         log.info("%s: %s", reader.name, {k: v.get("accuracy", v.get("false_digits"))
                                          for k, v in report["readers"][reader.name]["sets"].items()})
     model_input = preprocess(photo).image
+    report["backend_input"] = list(model_input.shape)
     for reader in readers[:2]:
         report["backends"][reader.name] = compare_backends(reader.recognizer, model_input, repeats=20 if args.quick
                                                            else 300)
