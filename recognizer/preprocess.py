@@ -113,7 +113,9 @@ def _stroke_width(gray: np.ndarray) -> float:
     """Width in pixels of the thickest clearly dark shape that is a stroke (0 if none).
 
     Shapes touching the border (a desk, a shadow coming in from the edge) are not strokes, unless the dark shapes
-    reach all four borders together: an image cut to the number, whose edges cut its digits' strokes.
+    reach all four borders together (an image cut to the number, whose edges cut its digits' strokes) or the shape
+    reaches from the top edge to the bottom one, clear of the sides and no wider than tall (a digit of a number
+    cut to its height).
     """
     dark = (gray < 0.5 * np.percentile(gray, 90)).astype(np.uint8)
     _, labels, stats, _ = cv2.connectedComponentsWithStats(dark, connectivity=8)
@@ -122,6 +124,7 @@ def _stroke_width(gray: np.ndarray) -> float:
     strokes = (x > 0) & (y > 0) & (x + bw < w) & (y + bh < h)
     if len(x) and x.min() == 0 and y.min() == 0 and (x + bw).max() == w and (y + bh).max() == h:
         strokes[:] = True
+    strokes |= (y <= 2) & (y + bh >= h - 2) & (x > 0) & (x + bw < w) & (bw <= bh)  # 2 px: anti-aliased edges
     if not strokes.any():
         return 0.0
     # Light all around: a stroke cut by the border is as wide there as it looks.

@@ -142,6 +142,19 @@ def test_a_number_cut_to_its_ink_is_not_hollowed_out(text):
     assert filled[0] >= 0.9 * filled[1], filled
 
 
+@pytest.mark.parametrize("text", ["7", "2580", "11"])
+def test_a_bold_number_cut_to_its_height_is_not_hollowed_out(text):
+    """Cut at the top and bottom of its ink, margins left and right (a screenshot cropped to the line): its digits
+    reach both edges and count as strokes (the "2580" kept 24 % of its ink when they did not)."""
+    ink = 255 - draw_number(text, height=100, thickness=16)
+    rows, cols = np.nonzero((ink > 127).any(1))[0], np.nonzero((ink > 127).any(0))[0]  # the dark part of the ink
+    tight = 255 - ink[rows[0] : rows[-1] + 1, cols[0] : cols[-1] + 1]
+    cut_to_height = np.pad(tight, ((0, 0), (40, 40)), constant_values=255)
+    with_margin = np.pad(tight, 40, constant_values=255)
+    filled = [(preprocess(image).image > 0.5).sum() for image in (cut_to_height, with_margin)]
+    assert 0.9 * filled[1] <= filled[0] <= 1.1 * filled[1], filled
+
+
 def test_sheet_edges_are_dropped_beside_the_number():
     """A dark desk along the left side of a webcam frame and a dark band along the bottom, each spanning the frame:
     only the number is read."""
