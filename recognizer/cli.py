@@ -8,6 +8,7 @@ import json
 import logging
 import os
 import sys
+from pathlib import Path
 
 
 @contextlib.contextmanager
@@ -31,6 +32,22 @@ with _native_stderr_silenced():
     from recognizer.inference import SHIPPED, Recognizer
 
 
+#: What a folder given on the command line is searched for (its other files are left alone).
+IMAGE_SUFFIXES = {".png", ".jpg", ".jpeg", ".webp", ".bmp", ".gif", ".tif", ".tiff", ".heic", ".heif", ".avif"}
+
+
+def _image_paths(paths: list[str]) -> list[str]:
+    """The paths given, each folder replaced by the image files in it (by name, not its subfolders)."""
+    expanded = []
+    for path in paths:
+        folder = Path(path)
+        if folder.is_dir():
+            expanded += sorted(str(p) for p in folder.iterdir() if p.is_file() and p.suffix.lower() in IMAGE_SUFFIXES)
+        else:
+            expanded.append(path)
+    return expanded
+
+
 def _predict(args: argparse.Namespace) -> int:
     try:
         with _native_stderr_silenced():
@@ -39,7 +56,7 @@ def _predict(args: argparse.Namespace) -> int:
         print(f"error: {exc}", file=sys.stderr)
         return 2
     failed = 0
-    for path in args.images:
+    for path in _image_paths(args.images):
         try:
             prediction = recognizer.predict(path)
         except ValueError as exc:
@@ -58,7 +75,7 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m recognizer", description="Read handwritten numbers in images.")
     commands = parser.add_subparsers(dest="command", required=True)
     predict = commands.add_parser("predict", help="read the number in each image (one line per image)")
-    predict.add_argument("images", nargs="+", metavar="IMAGE")
+    predict.add_argument("images", nargs="+", metavar="IMAGE", help="image files, or folders of them")
     predict.add_argument("--model", choices=sorted(ARCHITECTURES), default=SHIPPED[0])
     predict.add_argument("--weights", help="a .keras file (default: the shipped weights of --model)")
     predict.add_argument("--json", action="store_true", help="one JSON object per line: path, digits, "

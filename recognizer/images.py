@@ -46,7 +46,7 @@ def read_image(source: ImageSource) -> np.ndarray:
     if isinstance(source, (str, Path)):
         path = Path(source)
         if not path.is_file():
-            raise ValueError(f"{path}: no such file")
+            raise ValueError(f"{path}: {'a folder, not an image' if path.is_dir() else 'no such file'}")
         if path.stat().st_size > MAX_FILE_BYTES:
             raise ValueError(f"{path}: file larger than {MAX_FILE_BYTES // 2**20} MB")
         data = path.read_bytes()

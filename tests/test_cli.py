@@ -36,3 +36,15 @@ def test_plain_output_and_success_exit(tmp_path):
     result = run_cli("predict", str(blank))
     assert result.returncode == 0
     assert result.stdout.strip().split("\t")[:2] == [str(blank), "no digits"]
+
+
+def test_a_folder_is_read_image_by_image(tmp_path):
+    for name, text in (("b.png", "42"), ("a.jpg", "7")):
+        cv2.imwrite(str(tmp_path / name), draw_number(text))
+    (tmp_path / "notes.txt").write_text("not an image, and not named like one: left alone")
+    (tmp_path / "inner").mkdir()
+    cv2.imwrite(str(tmp_path / "inner" / "c.png"), draw_number("9"))  # subfolders are not searched
+    result = run_cli("predict", str(tmp_path), "--model", "gru")
+    assert result.returncode == 0, result.stderr
+    readings = [line.split("\t")[:2] for line in result.stdout.splitlines()]
+    assert readings == [[str(tmp_path / "a.jpg"), "7"], [str(tmp_path / "b.png"), "42"]]

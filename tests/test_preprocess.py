@@ -286,6 +286,8 @@ def test_non_image_bytes_and_missing_file(tmp_path):
         preprocess(fake)
     with pytest.raises(ValueError, match="no such file"):
         preprocess(tmp_path / "missing.png")
+    with pytest.raises(ValueError, match="a folder, not an image"):
+        preprocess(tmp_path)
 
 
 def test_a_long_thin_smear_stays_bounded():
