@@ -77,9 +77,9 @@ def build(reader: Reader) -> gr.Blocks:
                                               label="Draw a number (mouse or finger)", elem_id="sketch")
                         read_sketch = gr.Button("Read drawing", variant="primary")
                     with gr.Tab("Upload", id="upload"):
+                        formats = "PNG, JPEG, HEIC, WebP, AVIF, BMP; or paste"
                         upload = ImageInput(type="filepath", image_mode=None, sources=["upload", "clipboard"],
-                                          label="Photo, scan or screenshot (PNG, JPEG, HEIC, WebP, AVIF, BMP; or paste)",
-                                          elem_id="upload")
+                                          label=f"Photo, scan or screenshot ({formats})", elem_id="upload")
                         if EXAMPLES:
                             gr.Examples(EXAMPLES, inputs=upload, label="Examples (click one)")
                     with gr.Tab("Webcam", id="webcam"):

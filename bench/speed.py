@@ -10,7 +10,7 @@ from typing import Callable
 
 import numpy as np
 
-from recognizer.inference import SHIFTS, Recognizer
+from recognizer.inference import SHIFTS, Recognizer, shifted_copies
 
 log = logging.getLogger(__name__)
 
@@ -36,7 +36,7 @@ def compare_backends(recognizer: Recognizer, image: np.ndarray, repeats: int = 2
     median/p95 ms, agreement with Keras."""
     import tensorflow as tf
 
-    x = np.stack([np.roll(image, shift, axis=0) for shift in SHIFTS])[..., None].astype(np.float32)
+    x = shifted_copies([image], SHIFTS)
     reference = recognizer.model(x, training=False).numpy()
     xla = tf.function(lambda t: recognizer.model(t, training=False), jit_compile=True)
     options: dict[str, Callable[[], Callable[[np.ndarray], np.ndarray]]] = {

@@ -154,8 +154,7 @@ class Recognizer:
     def _run(self, inputs: list[np.ndarray]) -> np.ndarray:
         """One model call on images of one width, each at every shift of `self.shifts`: their mean probabilities
         (as log-probabilities for the CTC models, whose decoder takes logits)."""
-        batch = np.stack(inputs).astype(np.float32)[..., None]
-        copies = np.concatenate([np.roll(batch, shift, axis=1) for shift in self.shifts])
+        copies = shifted_copies(inputs, self.shifts)
         if self.lite is not None and len(copies) == self.lite.batch:
             outputs = self.lite(copies)
         else:
@@ -164,6 +163,12 @@ class Recognizer:
         probabilities = softmax(outputs) if ctc else outputs
         mean = probabilities.reshape(len(self.shifts), len(inputs), *outputs.shape[1:]).mean(axis=0)
         return np.log(np.maximum(mean, 1e-30)) if ctc else mean
+
+
+def shifted_copies(inputs: Sequence[np.ndarray], shifts: Sequence[int]) -> np.ndarray:
+    """Model inputs of one width as a batch (N, H, W, 1), all of them at the first shift, then at the next..."""
+    batch = np.stack(inputs).astype(np.float32)[..., None]
+    return np.concatenate([np.roll(batch, shift, axis=1) for shift in shifts])
 
 
 def calibrated_floor(weights: Path) -> float:

@@ -136,6 +136,6 @@ def test_reads_a_lone_straight_1_drawn_on_the_sketchpad(recognizer):
 
 
 def test_reads_the_bold_number_cut_to_its_ink_example(recognizer):
-    # Every stroke touches the border: before strokes there counted as strokes, the paper estimate hollowed them
+    # Every stroke touches the border: before such strokes counted as strokes, the paper estimate hollowed them
     # out and the models read "1075" (cnn, 0.23) and nothing (gru).
     assert recognizer.predict(ROOT / "examples" / "cut-to-the-digits-4075.png").digits == "4075"
