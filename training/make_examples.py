@@ -49,20 +49,25 @@ def main(argv: list[str] | None = None) -> None:
     for name, number, style in EXAMPLES:
         ink, _ = synth.ink_string(rng, number)
         image = synth.render(rng, ink, style)
-        if style in ("paper", "webcam"):  # a camera's frame size
-            image = cv2.resize(image, (640, round(640 * image.shape[0] / image.shape[1])))
-        Image.fromarray(image).save(out / name)
+        Image.fromarray(camera_frame(image) if style in ("paper", "webcam") else image).save(out / name)
     Image.fromarray(no_digit_image(rng, synth, "letters")).save(out / "no-digits-letters.png")
     Image.fromarray(no_digit_image(rng, synth, "blank-paper")).save(out / "no-digits-blank-paper.png")
     page = StringSynth(test, replace(synth.config, ruled_rate=1.0, ruling_tilt=8.0, photo_margin=(3.0, 6.0)))
     ink, _ = page.ink_string(rng, "2718")
     image = page.render(rng, ink, "paper")
-    Image.fromarray(cv2.resize(image, (640, round(640 * image.shape[0] / image.shape[1])))).save(
-        out / "paper-page-askew-2718.png")
+    Image.fromarray(camera_frame(image)).save(out / "paper-page-askew-2718.png")
     # A number in a bold marker, cropped to its ink: its strokes touch the edges.
     ink, _ = synth.ink_string(rng, "4075")
     bold = cv2.dilate(ink, cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (5, 5)))
     Image.fromarray(cut_to_ink(bold, 2.0)).save(out / "cut-to-the-digits-4075.png")
+    # A date written with dots between its parts: its digits are read, the dots are not.
+    ink, _ = synth.ink_string(rng, "05.12.24")
+    Image.fromarray(camera_frame(synth.render(rng, ink, "paper"))).save(out / "paper-photo-date-051224.png")
+
+
+def camera_frame(image: np.ndarray) -> np.ndarray:
+    """`image` resized to a camera frame's width, 640 pixels."""
+    return cv2.resize(image, (640, round(640 * image.shape[0] / image.shape[1])))
 
 
 if __name__ == "__main__":

@@ -17,6 +17,10 @@ from training.mnist import Split
 STYLES = ("scan", "canvas", "paper", "webcam", "board")
 # Letters that do not look like digits, for "no digits" samples.
 NON_DIGIT_LETTERS = "ACEFHKMNPRTUVWXYacefhkmnprtuvwxy"
+# Written between the digits of amounts, dates, times and codes (12.50, 1,250, 12.05.24, 12:30, 555-01), read as
+# nothing: the number's digits are what users want. Not the slash: drawn like a slanted 1, it taught the models
+# to drop MNIST's slanted 1s.
+SEPARATORS = ".,-:"
 HERSHEY_FONTS = (
     cv2.FONT_HERSHEY_SIMPLEX, cv2.FONT_HERSHEY_DUPLEX, cv2.FONT_HERSHEY_COMPLEX, cv2.FONT_HERSHEY_TRIPLEX,
     cv2.FONT_HERSHEY_SCRIPT_SIMPLEX, cv2.FONT_HERSHEY_PLAIN,
@@ -40,13 +44,16 @@ class SynthConfig:
     ruled_rate: float = 0.5  # photos of ruled (70 %) or squared (30 %) paper
     ruling_tilt: float = 8.0  # degrees up to which a sheet's lines run off level (a photo taken askew)
     photo_margin: tuple[float, float] = (0.3, 1.5)  # range of the paper around a photo's number, in its heights
+    separator_rate: float = 0.1  # handwritten strings with one or two `SEPARATORS` between their digits
     fixed_len: int | None = None  # the seed baselines read exactly 4 digits
 
 
 def first_config(**changes) -> SynthConfig:
     """The synthesis as it was before thin pens, upright 1s and askew paper lines (all off unless `changes` turn
-    them on): the evaluation sets and the examples are made with it, so that they keep their images."""
-    return SynthConfig(**{"thin_rate": 0.0, "stroke_one_rate": 0.0, "ruling_tilt": 0.0, **changes})
+    them on, and separators): the evaluation sets and the examples are made with it, so that they keep their
+    images."""
+    return SynthConfig(**{"thin_rate": 0.0, "stroke_one_rate": 0.0, "ruling_tilt": 0.0, "separator_rate": 0.0,
+                          **changes})
 
 
 class StringSynth:
@@ -96,15 +103,58 @@ class StringSynth:
         cv2.putText(canvas, char, (8, 45), font, 1.3, 255, thickness, cv2.LINE_AA)
         return canvas
 
-    # --- composition ----------------------------------------------------------------------------
-    def compose(self, rng: np.random.Generator, glyphs: list[np.ndarray]) -> np.ndarray:
-        """Place cropped glyphs left to right at a common height, with random gaps and no overlapping ink."""
-        return self.compose_with_boxes(rng, glyphs)[0]
+    @staticmethod
+    def _separator(rng: np.random.Generator, char: str, height: int) -> np.ndarray:
+        """A handwritten separator (one of `SEPARATORS`) in a band as tall as the digits beside it: a dot or a comma
+        sits on their baseline, a dash in their middle."""
+        u = float(height)
+        canvas = np.zeros((height, height), np.uint8)
+        pen = max(1, round(u * rng.uniform(0.08, 0.2)))
 
-    def compose_with_boxes(self, rng: np.random.Generator, glyphs: list[np.ndarray]
+        def jitter() -> float:
+            return rng.uniform(-0.04, 0.04) * u
+
+        x = u / 2 + jitter()
+
+        def dot(y: float) -> None:
+            cv2.circle(canvas, (round(x), round(y)), max(1, round(pen * rng.uniform(0.6, 1.0))), 255, -1, cv2.LINE_AA)
+
+        def stroke(x0: float, y0: float, x1: float, y1: float) -> None:
+            cv2.line(canvas, (round(x0), round(y0)), (round(x1), round(y1)), 255, pen, cv2.LINE_AA)
+
+        if char == ".":
+            dot(0.88 * u + jitter())
+        elif char == ",":
+            stroke(x, 0.8 * u + jitter(), x - 0.12 * u, u - 1)
+        elif char == "-":
+            half = u * rng.uniform(0.15, 0.3)
+            stroke(x - half, 0.5 * u + jitter(), x + half, 0.5 * u + jitter())
+        else:  # ":"
+            dot(0.38 * u + jitter())
+            dot(0.85 * u + jitter())
+        return canvas
+
+    @staticmethod
+    def _separated(rng: np.random.Generator, digits: str) -> str:
+        """`digits` with one or two separators of one kind written between them: "1250" -> "12.50", "12.05.24"."""
+        char = str(rng.choice(list(SEPARATORS)))
+        count = min(int(rng.integers(1, 3)), len(digits) - 1)
+        before = set(rng.choice(np.arange(1, len(digits)), size=count, replace=False).tolist())
+        return "".join(char + d if i in before else d for i, d in enumerate(digits))
+
+    # --- composition ----------------------------------------------------------------------------
+    def compose(self, rng: np.random.Generator, glyphs: list[np.ndarray], marks: set[int] = frozenset()
+                ) -> np.ndarray:
+        """Place cropped glyphs left to right at a common height, with random gaps and no overlapping ink.
+
+        The glyphs whose indices are in `marks` (separators) are cut to their ink's columns only, so that they keep
+        their place in the digits' band."""
+        return self.compose_with_boxes(rng, glyphs, marks)[0]
+
+    def compose_with_boxes(self, rng: np.random.Generator, glyphs: list[np.ndarray], marks: set[int] = frozenset()
                            ) -> tuple[np.ndarray, list[tuple[int, int, np.ndarray]]]:
         """`compose`, also returning each glyph's (x, y, resized ink) before the final crop."""
-        crops = [_crop(g) for g in glyphs]
+        crops = [_crop(g, rows=i not in marks) for i, g in enumerate(glyphs)]
         target = rng.uniform(24, 30)
         ref = max(c.shape[0] for c in crops)
         crops = [cv2.resize(c, (max(1, round(c.shape[1] * target / ref)), max(1, round(c.shape[0] * target / ref))),
@@ -138,7 +188,8 @@ class StringSynth:
         return self.compose(rng, [self.images[rng.choice(self.by_class[int(d)])] for d in label]), label
 
     def ink_string(self, rng: np.random.Generator, label: str | None = None) -> tuple[np.ndarray, str]:
-        """White-on-black ink of one string and its label (drawn at random when `label` is None)."""
+        """White-on-black ink of one string and its digits, drawn at random when `label` is None. A given label may
+        have `SEPARATORS` between its digits ("12.50"): they are written too, and left out of the digits returned."""
         cfg = self.config
         if label is None and rng.random() < cfg.negative_rate:
             text = "".join(rng.choice(list(NON_DIGIT_LETTERS), size=rng.integers(1, 6)))
@@ -146,12 +197,20 @@ class StringSynth:
             return self.compose(rng, [self._font_glyph(rng, c, font, int(rng.integers(1, 4))) for c in text]), ""
         if label is None:
             label = self.random_label(rng)
-        if rng.random() < cfg.printed_rate:
+            if len(label) > 1 and _chance(rng, cfg.separator_rate):
+                label = self._separated(rng, label)
+        digits = "".join(c for c in label if c.isdigit())
+        if not digits or set(label) - set(digits + SEPARATORS):
+            raise ValueError(f"{label!r}: digits, and the separators {SEPARATORS!r} between them, can be written")
+        if rng.random() < cfg.printed_rate:  # printed numbers are written without their separators
             font = int(rng.choice(HERSHEY_FONTS))
-            glyphs = [self._font_glyph(rng, c, font, int(rng.integers(1, 4))) for c in label]
-        else:
-            glyphs = [self._digit_glyph(rng, int(c)) for c in label]
-        return self.compose(rng, glyphs), label
+            return self.compose(rng, [self._font_glyph(rng, c, font, int(rng.integers(1, 4))) for c in digits]), digits
+        glyphs = [self._digit_glyph(rng, int(c)) for c in digits]
+        if len(digits) < len(label):  # separators, in a band as tall as the digits' median
+            band = int(np.median([_crop(g).shape[0] for g in glyphs]))
+            written = iter(glyphs)
+            glyphs = [self._separator(rng, c, band) if c in SEPARATORS else next(written) for c in label]
+        return self.compose(rng, glyphs, {i for i, c in enumerate(label) if c in SEPARATORS}), digits
 
     # --- rendering ------------------------------------------------------------------------------
     def render(self, rng: np.random.Generator, ink: np.ndarray, style: str) -> np.ndarray:
@@ -197,11 +256,13 @@ def _chance(rng: np.random.Generator, rate: float) -> bool:
     return rate > 0 and rng.random() < rate
 
 
-def _crop(img: np.ndarray) -> np.ndarray:
+def _crop(img: np.ndarray, rows: bool = True) -> np.ndarray:
+    """`img` cut to its ink (to its ink's columns only, with `rows` False)."""
     ys, xs = np.nonzero(img > 30)
     if len(ys) == 0:
         return img
-    return img[ys.min() : ys.max() + 1, xs.min() : xs.max() + 1]
+    columns = slice(xs.min(), xs.max() + 1)
+    return img[ys.min() : ys.max() + 1, columns] if rows else img[:, columns]
 
 
 def _elastic(rng: np.random.Generator, img: np.ndarray, alpha: float, sigma: float) -> np.ndarray:

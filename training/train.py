@@ -106,7 +106,7 @@ def rendering_version() -> str:
 def synth_config(name: str, max_rotation: float) -> SynthConfig:
     arch = ARCHITECTURES[name]
     if arch.seed_length:
-        return SynthConfig(fixed_len=arch.seed_length, negative_rate=0.0, max_rotation=max_rotation)
+        return SynthConfig(fixed_len=arch.seed_length, negative_rate=0.0, separator_rate=0.0, max_rotation=max_rotation)
     return SynthConfig(max_rotation=max_rotation)
 
 
