@@ -63,7 +63,8 @@ def build(reader: Reader) -> gr.Blocks:
 
     with gr.Blocks(title="Handwritten number reader") as demo:
         gr.Markdown("# Handwritten number reader\nWrite a number of any length: draw it, upload a photo of it, "
-                    "or hold it up to the webcam. Two models read it; pick one below.")
+                    "or hold it up to the webcam. Two models read it; pick one below. Dots, commas, dashes and "
+                    "colons between digits (12.50, 12:30) are skipped.")
         last_input = gr.State(None)
         with gr.Row():
             with gr.Column(scale=3):

@@ -53,7 +53,7 @@ EVAL_SETS = (
     # A whole sheet in the picture, the number small on it: many more lines, and lines through the digits.
     EvalSet("page-askew-lines", "paper", 300,
             synthesis={"ruled_rate": 1.0, "ruling_tilt": 8.0, "photo_margin": (3.0, 6.0)}),
-    # Amounts, dates, times and codes: a dot, comma, dash, slash or colon between digits, read as nothing.
+    # Amounts, dates, times and codes: a dot, comma, dash or colon between digits, read as nothing.
     EvalSet("separators", "paper", 500, 2, 8, synthesis={"separator_rate": 1.0}),
 )
 

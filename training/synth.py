@@ -1,8 +1,9 @@
 """Synthesise images of handwritten digit strings from MNIST digits, rendered as users bring them.
 
 A string is composed from augmented MNIST glyphs (rotation, scale, shear, elastic distortion, stroke
-thickness) placed side by side without collisions, then rendered in one style: a clean scan, a browser
-canvas (RGBA), a pen on photographed paper, a webcam frame, or light ink on a dark board.
+thickness) placed side by side without collisions, some with separators between them (12.50, 12:30), then
+rendered in one style: a clean scan, a browser canvas (RGBA), a pen on photographed paper, a webcam frame, or
+light ink on a dark board.
 """
 
 from __future__ import annotations
