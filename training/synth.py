@@ -8,6 +8,7 @@ light ink on a dark board.
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from dataclasses import dataclass
 
 import cv2
@@ -144,7 +145,7 @@ class StringSynth:
         return "".join(char + d if i in before else d for i, d in enumerate(digits))
 
     # --- composition ----------------------------------------------------------------------------
-    def compose(self, rng: np.random.Generator, glyphs: list[np.ndarray], marks: set[int] = frozenset()
+    def compose(self, rng: np.random.Generator, glyphs: list[np.ndarray], marks: Collection[int] = ()
                 ) -> np.ndarray:
         """Place cropped glyphs left to right at a common height, with random gaps and no overlapping ink.
 
@@ -152,7 +153,7 @@ class StringSynth:
         their place in the digits' band."""
         return self.compose_with_boxes(rng, glyphs, marks)[0]
 
-    def compose_with_boxes(self, rng: np.random.Generator, glyphs: list[np.ndarray], marks: set[int] = frozenset()
+    def compose_with_boxes(self, rng: np.random.Generator, glyphs: list[np.ndarray], marks: Collection[int] = ()
                            ) -> tuple[np.ndarray, list[tuple[int, int, np.ndarray]]]:
         """`compose`, also returning each glyph's (x, y, resized ink) before the final crop."""
         crops = [_crop(g, rows=i not in marks) for i, g in enumerate(glyphs)]
