@@ -35,6 +35,14 @@ LINE_SPAN = 0.5
 #: Pen, pencil and brush ink is about as strong all along a stroke; shading, photos and textures are not. Ink
 #: whose strength inside its strokes varies more than this (standard deviation over mean) is not pen-like.
 MAX_INK_VARIATION = 0.3
+#: A number whose digits' centres run along a line that rises (or falls) from its first digit to its last by at
+#: least this share of their height is turned level before it is cut out, the models reading level lines; unless
+#: the line runs more than MAX_NUMBER_TILT degrees off level (digits written one above the other, not a line).
+MIN_NUMBER_RISE = 0.3
+MAX_NUMBER_TILT = 35.0
+#: More shapes of a digit's height than this are a texture or a pattern of dots, not a line of digits to level
+#: (and a pair of them is compared for every two).
+MAX_LINE_DIGITS = 100
 
 
 @dataclass(frozen=True)
@@ -397,6 +405,72 @@ def _number_components(mask: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     return lookup[labels].astype(np.uint8), frames
 
 
+def number_tilt(mask: np.ndarray) -> float:
+    """Degrees (counter-clockwise) by which the line of the number's digits rises; 0 when it rises less than
+    `MIN_NUMBER_RISE` of the digits' height over the number, or the number is too short to tell (under three
+    digits).
+
+    The digits are the components at least half as tall as the tallest; the line's slope is the median of the
+    slopes between every two of them side by side (Theil-Sen: a stray piece does not tip it). Where a quarter of
+    them lie off that line by a quarter of their height, they are not written along a line: 0. With fewer than three
+    (digits written touching), the ink's own long axis is the line, if it is 2.5 times as long as the ink is wide.
+    """
+    _, _, stats, _ = cv2.connectedComponentsWithStats(mask, connectivity=8)
+    x, y, bw, bh = (stats[1:, i].astype(np.float32) for i in range(4))
+    digits = bh >= 0.5 * bh.max(initial=0)
+    if digits.sum() < 3:
+        return _axis_tilt(mask)
+    if digits.sum() > MAX_LINE_DIGITS:
+        return 0.0
+    cx, cy, height = (x + bw / 2)[digits], (y + bh / 2)[digits], float(np.median(bh[digits]))
+    i, j = np.triu_indices(len(cx), 1)
+    dx, dy = cx[j] - cx[i], cy[j] - cy[i]
+    side_by_side = np.abs(dx) >= 0.5 * height
+    if side_by_side.sum() < 2:
+        return 0.0
+    slope = float(np.median(dy[side_by_side] / dx[side_by_side]))
+    off_line = np.abs(cy - slope * cx - np.median(cy - slope * cx))
+    if np.mean(off_line <= 0.25 * height) < 0.75:
+        return 0.0
+    return _worth_levelling(slope, float(cx.max() - cx.min()), height)
+
+
+def _axis_tilt(mask: np.ndarray) -> float:
+    """`number_tilt` of touching digits: the slope of the ink's long axis (from its second moments), if that axis
+    is 2.5 times as long as the ink is wide across it (98 % of the ink)."""
+    ys, xs = np.nonzero(mask)
+    if len(xs) < 10:
+        return 0.0
+    m = cv2.moments(mask, binaryImage=True)
+    angle = 0.5 * np.arctan2(2 * m["mu11"], m["mu20"] - m["mu02"])
+    along = xs * np.cos(angle) + ys * np.sin(angle)
+    across = ys * np.cos(angle) - xs * np.sin(angle)
+    length, width = (float(np.diff(np.percentile(v, [1, 99]))[0]) for v in (along, across))
+    if length < 2.5 * width:
+        return 0.0
+    return _worth_levelling(float(np.tan(angle)), length * float(np.cos(angle)), width)
+
+
+def _worth_levelling(slope: float, span: float, height: float) -> float:
+    """The tilt in degrees (counter-clockwise) of a line of digits `height` tall with `slope` (image rows per
+    column) over `span` columns, where it rises at least `MIN_NUMBER_RISE` of their height and at most
+    `MAX_NUMBER_TILT` degrees; else 0."""
+    tilt = -float(np.degrees(np.arctan(slope)))
+    return tilt if abs(slope) * span >= MIN_NUMBER_RISE * height and abs(tilt) <= MAX_NUMBER_TILT else 0.0
+
+
+def turned(ink: np.ndarray, degrees: float) -> np.ndarray:
+    """Ink on black turned `degrees` counter-clockwise, on a canvas grown to hold it, cut to its ink again."""
+    h, w = ink.shape
+    matrix = cv2.getRotationMatrix2D((w / 2, h / 2), degrees, 1.0)
+    cos, sin = abs(matrix[0, 0]), abs(matrix[0, 1])
+    size = (int(np.ceil(h * sin + w * cos)), int(np.ceil(h * cos + w * sin)))
+    matrix[:, 2] += (size[0] - w) / 2, (size[1] - h) / 2
+    out = cv2.warpAffine(ink, matrix, size, flags=cv2.INTER_LINEAR)
+    x0, y0, bw, bh = cv2.boundingRect((out > 0.05 * out.max()).astype(np.uint8))
+    return out[y0 : y0 + bh, x0 : x0 + bw] if bw else ink
+
+
 def _pen_like(ink: np.ndarray, mask: np.ndarray) -> bool:
     """Whether the ink strength inside the strokes of `mask` (their edges eroded away, where they are thick
     enough to keep a core) varies by at most `MAX_INK_VARIATION` of its mean."""
@@ -442,4 +516,7 @@ def preprocess(source: ImageSource, spec: InputSpec = InputSpec()) -> Preprocess
     crop = ink * cv2.dilate(mask, np.ones((3, 3), np.uint8))
     strength = np.percentile(crop[mask > 0], 90)
     crop = np.clip(crop / max(strength, 1e-3), 0.0, 1.0).astype(np.float32)
+    tilt = number_tilt(mask)
+    if tilt:
+        crop = turned(crop, -tilt)
     return Preprocessed(_fit(crop, spec), _pen_like(ink, mask))

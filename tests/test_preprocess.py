@@ -4,7 +4,7 @@ import pytest
 from PIL import Image
 
 from recognizer.images import to_gray
-from recognizer.preprocess import InputSpec, digit_mask, ink_map, preprocess
+from recognizer.preprocess import InputSpec, digit_mask, ink_map, number_tilt, preprocess, turned
 from tests.conftest import draw_number, shaded_ball
 from training.evaluate import cut_to_ink
 
@@ -108,6 +108,60 @@ def test_uneven_light_and_shadow():
     image = preprocess(shadowed).image
     assert image is not None
     assert abs(ink_columns(image) - ink_columns(preprocess(number.astype(np.uint8)).image)) <= 6
+
+
+def askew(image: np.ndarray, degrees: float) -> np.ndarray:
+    """A dark-on-light image turned `degrees` counter-clockwise, on white with a margin."""
+    return np.pad(255 - turned(255 - image, degrees), 30, constant_values=255)
+
+
+def tilt_of(image: np.ndarray) -> float:
+    return number_tilt(digit_mask(ink_map(to_gray(image))))
+
+
+def touching_number(text: str) -> np.ndarray:
+    """`text` drawn with each digit overlapping the one before, as digits written touching."""
+    image = np.full((120, 34 * len(text) + 80), 255, np.uint8)
+    for i, char in enumerate(text):
+        cv2.putText(image, char, (30 + 34 * i, 100), cv2.FONT_HERSHEY_SIMPLEX, 2.6, 0, 10, cv2.LINE_AA)
+    return image
+
+
+@pytest.mark.parametrize(("degrees", "touching"), [(-20.0, False), (12.0, False), (28.0, False), (15.0, True),
+                                                   (-20.0, True)])
+def test_a_number_written_askew_is_turned_level(degrees, touching):
+    """Separate digits give the line through their centres; touching ones their ink's long axis."""
+    number = touching_number("4725901") if touching else draw_number("4725901")
+    assert (cv2.connectedComponents((number < 128).astype(np.uint8))[0] - 1 < 3) == touching
+    image = askew(number, degrees)
+    assert tilt_of(image) == pytest.approx(degrees, abs=1.5)
+    level, levelled = preprocess(number).image, preprocess(image).image
+    # As wide as the level number, not the thin strip of a number cut out askew:
+    assert abs(ink_columns(levelled) - ink_columns(level)) <= 0.1 * ink_columns(level)
+    assert np.corrcoef(levelled.sum(axis=1), level.sum(axis=1))[0, 1] > 0.85  # ink in the same rows
+
+
+def test_level_short_and_stacked_numbers_are_not_turned():
+    """Level numbers, numbers too short to show a line (a 1 on its side is no line of digits), and digits
+    written one above the other keep their place."""
+    column = [draw_number(digit) for digit in "472"]
+    width = max(digit.shape[1] for digit in column)
+    stacked = np.vstack([np.pad(digit, ((0, 0), (0, width - digit.shape[1])), constant_values=255) for digit in column])
+    for image in (draw_number("4725901"), askew(draw_number("4725901"), 1.0), askew(draw_number("47"), 20.0),
+                  askew(draw_number("1"), 50.0), askew(draw_number("472"), 50.0), stacked):
+        assert tilt_of(image) == 0.0
+
+
+def test_a_long_dotted_line_is_not_a_number_to_turn():
+    """150 dots along a line 20 degrees askew: a pattern, not digits (every two shapes are compared, so a
+    pattern of thousands of dots must not get there)."""
+    dots = np.zeros((20, 150 * 12), np.uint8)
+    dots[5:15, 6::12] = 255
+    dots = cv2.dilate(dots, np.ones((1, 8), np.uint8))
+    line = np.pad(255 - turned(dots, 20.0), 30, constant_values=255)
+    assert cv2.connectedComponents((line < 128).astype(np.uint8))[0] - 1 == 150
+    assert tilt_of(line) == 0.0
+    assert tilt_of(line[:, : line.shape[1] // 3]) == pytest.approx(20.0, abs=1.5)  # 50 dots: levelled
 
 
 @pytest.mark.parametrize("text", ["4075", "1407", "5061"])

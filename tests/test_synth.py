@@ -2,7 +2,7 @@ import cv2
 import numpy as np
 import pytest
 
-from recognizer.preprocess import preprocess
+from recognizer.preprocess import number_tilt, preprocess
 from training.dataset import (
     CachedStrings, SyntheticStrings, build_cache, encode_label, padded_widths, render_sample,
 )
@@ -140,6 +140,19 @@ def test_separators_are_written_between_digits_and_read_as_nothing(tiny_split):
     with pytest.raises(ValueError, match="separators"):
         synth.ink_string(rng, "12a")
     assert first_config().separator_rate == 0.0  # the evaluation sets' synthesis writes none
+
+
+def test_numbers_are_written_askew_up_to_number_tilt(tiny_split):
+    """Strings run up to `number_tilt` degrees off level, either way (the askew evaluation sets' synthesis)."""
+    rng = np.random.default_rng(9)
+
+    def tilts(degrees: float) -> list[float]:
+        synth = StringSynth(tiny_split, SynthConfig(min_len=6, max_len=8, negative_rate=0.0, number_tilt=degrees))
+        return [number_tilt((synth.ink_string(rng)[0] > 127).astype(np.uint8)) for _ in range(30)]
+
+    level, askew = tilts(0.0), tilts(25.0)
+    assert sum(t != 0 for t in level) <= 2
+    assert max(askew) > 10 and min(askew) < -10 and max(abs(t) for t in askew) <= 27
 
 
 @pytest.mark.parametrize(("char", "top", "bottom"), [(".", 0.6, 1.0), (",", 0.6, 1.0), ("-", 0.3, 0.7),

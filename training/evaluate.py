@@ -55,6 +55,9 @@ EVAL_SETS = (
             synthesis={"ruled_rate": 1.0, "ruling_tilt": 8.0, "photo_margin": (3.0, 6.0)}),
     # Amounts, dates, times and codes: a dot, comma, dash or colon between digits, read as nothing.
     EvalSet("separators", "paper", 500, 2, 8, synthesis={"separator_rate": 1.0}),
+    # Numbers written along a line up to 25 degrees off level, or photographed askew.
+    EvalSet("paper-askew-number", "paper", 500, synthesis={"number_tilt": 25.0}),
+    EvalSet("canvas-askew-number", "canvas", 500, synthesis={"number_tilt": 25.0}),
 )
 
 

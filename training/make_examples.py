@@ -13,6 +13,7 @@ import cv2
 import numpy as np
 from PIL import Image
 
+from recognizer.preprocess import turned
 from training.evaluate import cut_to_ink
 from training.mnist import load_mnist
 from training.synth import StringSynth, first_config, no_digit_image
@@ -20,7 +21,7 @@ from training.synth import StringSynth, first_config, no_digit_image
 # (file name, number written, style)
 EXAMPLES = (
     ("sketch-2024.png", "2024", "canvas"),
-    ("sketch-phone-number.png", "0612345789", "canvas"),
+    ("sketch-phone-number-0612345789.png", "0612345789", "canvas"),
     ("sketch-7.png", "7", "canvas"),
     ("paper-photo-385.png", "385", "paper"),
     ("paper-photo-19071.png", "19071", "paper"),
@@ -63,6 +64,9 @@ def main(argv: list[str] | None = None) -> None:
     # A date written with dots between its parts: its digits are read, the dots are not.
     ink, _ = synth.ink_string(rng, "05.12.24")
     Image.fromarray(camera_frame(synth.render(rng, ink, "paper"))).save(out / "paper-photo-date-051224.png")
+    # A number sketched running uphill: `preprocess` turns it level.
+    ink, _ = synth.ink_string(rng, "60221")
+    Image.fromarray(synth.render(rng, turned(ink, 18.0), "canvas")).save(out / "sketch-uphill-60221.png")
 
 
 def camera_frame(image: np.ndarray) -> np.ndarray:
