@@ -143,13 +143,16 @@ def test_warm_up_traces_the_compiled_call_where_there_is_no_lite_copy():
     assert fresh._call.experimental_get_tracing_count() == 1
 
 
-def test_reads_a_lone_straight_1_drawn_on_the_sketchpad(recognizer):
-    # The app's canvas (900x300, transparent) and default brush (14 px): a slightly slanted stroke 160 px tall.
+@pytest.mark.parametrize("lean", [(0, 20), (20, 40)], ids=["upright", "leaning"])
+def test_reads_a_lone_straight_1_drawn_on_the_sketchpad(recognizer, lean):
+    """The app's canvas (900x300, transparent) and default brush (14 px): a straight stroke 160 px tall, its ends
+    `lean` pixels (up to 14°, or 14-27°) either side of upright."""
     rng = np.random.default_rng(0)
     readings = []
     for _ in range(20):
         canvas = np.zeros((300, 900, 4), np.uint8)
-        x, top, slant = int(rng.integers(100, 800)), int(rng.integers(20, 120)), int(rng.integers(-20, 21))
+        x, top = int(rng.integers(100, 800)), int(rng.integers(20, 120))
+        slant = int(rng.choice([-1, 1]) * rng.integers(lean[0], lean[1] + 1))
         cv2.line(canvas, (x + slant, top), (x - slant, top + 160), (0, 0, 0, 255), 14, cv2.LINE_AA)
         readings.append(recognizer.predict(canvas).digits)
     assert readings.count("1") >= 18, readings
