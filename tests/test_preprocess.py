@@ -158,7 +158,7 @@ def test_a_long_dotted_line_is_not_a_number_to_turn():
     dots = np.zeros((20, 150 * 12), np.uint8)
     dots[5:15, 6::12] = 255
     dots = cv2.dilate(dots, np.ones((1, 8), np.uint8))
-    line = np.pad(255 - turned(dots, 20.0), 30, constant_values=255)
+    line = askew(255 - dots, 20.0)
     assert cv2.connectedComponents((line < 128).astype(np.uint8))[0] - 1 == 150
     assert tilt_of(line) == 0.0
     assert tilt_of(line[:, : line.shape[1] // 3]) == pytest.approx(20.0, abs=1.5)  # 50 dots: levelled
