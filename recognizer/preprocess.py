@@ -43,6 +43,13 @@ MAX_NUMBER_TILT = 35.0
 #: More shapes of a digit's height than this are a texture or a pattern of dots, not a line of digits to level
 #: (and a pair of them is compared for every two).
 MAX_LINE_DIGITS = 100
+#: A lone narrow glyph (its crop at most LONE_GLYPH_ASPECT as wide as tall: a 1, a narrow 7) drawn tall with a fine
+#: pen or brush is a line under a pixel wide at the model's height, which the models read as nothing (a paper
+#: line); its strokes are thickened to MIN_STROKE pixels there (MNIST's are 2-4: 3 columns). Only such glyphs:
+#: in wider crops (numbers) thin strokes read as well without, and thickening marks left on blank paper or in
+#: pictures made more of them read as digits (README, How it works).
+MIN_STROKE = 2.5
+LONE_GLYPH_ASPECT = 0.5
 
 
 @dataclass(frozen=True)
@@ -479,13 +486,39 @@ def _pen_like(ink: np.ndarray, mask: np.ndarray) -> bool:
     return bool(values.std() <= MAX_INK_VARIATION * values.mean())
 
 
+def stroke_width(mask: np.ndarray) -> float:
+    """Mean stroke width of a binary mask, in pixels: twice its area over its perimeter (its edge pixels, those on
+    the mask's border included)."""
+    mask = cv2.copyMakeBorder(mask, 1, 1, 1, 1, cv2.BORDER_CONSTANT, value=0)
+    boundary = np.count_nonzero(mask - cv2.erode(mask, np.ones((3, 3), np.uint8)))
+    return 2.0 * np.count_nonzero(mask) / max(boundary, 1)
+
+
+def _fit_scale(shape: tuple[int, int], spec: InputSpec) -> float:
+    """The factor by which `_fit` resizes a crop of `shape`."""
+    ch, cw = shape
+    scale = min((spec.height - 2 * spec.pad) / ch, (spec.max_width - 2 * spec.pad) / cw)
+    return min(scale, (spec.width - 2 * spec.pad) / cw) if spec.fixed_width else scale
+
+
+def _thickened(crop: np.ndarray, spec: InputSpec) -> np.ndarray:
+    """A lone narrow glyph's crop with its strokes grown (a grey-level dilation, on a margin wide enough to hold it)
+    where they would be thinner than `MIN_STROKE` in the model's input; any other crop as it is."""
+    if crop.shape[1] > LONE_GLYPH_ASPECT * crop.shape[0]:
+        return crop
+    scale = _fit_scale(crop.shape, spec)
+    grow = round(MIN_STROKE / scale - stroke_width((crop > 0.5).astype(np.uint8)))
+    if grow < 1:
+        return crop
+    margin = grow // 2 + 1
+    crop = cv2.copyMakeBorder(crop, margin, margin, margin, margin, cv2.BORDER_CONSTANT, value=0)
+    return cv2.dilate(crop, cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (grow + 1, grow + 1)))
+
+
 def _fit(crop: np.ndarray, spec: InputSpec) -> np.ndarray:
     """Resize the crop to the model's height (keeping aspect) and pad it into the model's input."""
     ch, cw = crop.shape
-    inner_h = spec.height - 2 * spec.pad
-    scale = min(inner_h / ch, (spec.max_width - 2 * spec.pad) / cw)
-    if spec.fixed_width:
-        scale = min(scale, (spec.width - 2 * spec.pad) / cw)
+    scale = _fit_scale(crop.shape, spec)
     new_w = max(1, round(cw * scale))
     new_h = max(1, round(ch * scale))
     interpolation = cv2.INTER_AREA if scale < 1 else cv2.INTER_LINEAR
@@ -519,4 +552,4 @@ def preprocess(source: ImageSource, spec: InputSpec = InputSpec()) -> Preprocess
     tilt = number_tilt(mask)
     if tilt:
         crop = turned(crop, -tilt)
-    return Preprocessed(_fit(crop, spec), _pen_like(ink, mask))
+    return Preprocessed(_fit(_thickened(crop, spec), spec), _pen_like(ink, mask))

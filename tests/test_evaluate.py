@@ -3,9 +3,8 @@ import json
 import numpy as np
 import pytest
 
-from recognizer.preprocess import preprocess
+from recognizer.preprocess import preprocess, stroke_width
 from training.evaluate import EVAL_SETS, build_set, confusion, cut_to_ink, edit_distance, main, score
-from training.synth import stroke_width
 
 
 @pytest.mark.parametrize("a, b, d", [("", "", 0), ("123", "123", 0), ("123", "13", 1), ("", "45", 2),

@@ -3,8 +3,11 @@ import numpy as np
 import pytest
 from PIL import Image
 
+from recognizer import preprocess as pipeline
 from recognizer.images import to_gray
-from recognizer.preprocess import InputSpec, digit_mask, ink_map, number_tilt, preprocess, turned
+from recognizer.preprocess import (
+    MIN_STROKE, InputSpec, digit_mask, ink_map, number_tilt, preprocess, stroke_width, turned,
+)
 from tests.conftest import draw_number, shaded_ball
 from training.evaluate import cut_to_ink
 
@@ -278,6 +281,31 @@ def test_thick_strokes_are_not_hollowed_out(width):
     cv2.circle(gray, (width + 15, 50), 4, 0.1, -1)  # a dot beside it
     ink = ink_map(gray)
     assert ink[15:85, 12 : 8 + width].min() > 0.8 and ink[:5].max() < 0.1
+
+
+def thin_lines(count: int, pen: int) -> np.ndarray:
+    """`count` upright lines 200 pixels tall, 60 apart, drawn with a `pen` pixels wide."""
+    gray = np.full((300, 60 * count + 100), 255, np.uint8)
+    for i in range(count):
+        cv2.line(gray, (80 + 60 * i, 50), (80 + 60 * i, 250), 0, pen)
+    return gray
+
+
+@pytest.mark.parametrize("pen", [2, 4, 8])
+def test_a_lone_thin_stroke_is_thickened_to_the_models_stroke_width(pen):
+    """A "1" written with a fine pen, 200 pixels tall: resized to the model's height it would be a faint line a
+    pixel wide or less; it is grown to at least `MIN_STROKE` columns of strong ink."""
+    image = preprocess(thin_lines(1, pen)).image
+    assert (image.max(axis=0) > 0.8).sum() >= MIN_STROKE
+    assert ink_columns(image) <= MIN_STROKE + 2  # grown to the width, not beyond
+
+
+@pytest.mark.parametrize(("count", "pen"), [(1, 30), (4, 3)], ids=["thick-1", "thin-1111"])
+def test_thick_strokes_and_wide_numbers_are_not_thickened(monkeypatch, count, pen):
+    image = thin_lines(count, pen)
+    kept = preprocess(image).image
+    monkeypatch.setattr(pipeline, "MIN_STROKE", 0.0)
+    np.testing.assert_array_equal(kept, preprocess(image).image)
 
 
 @pytest.mark.parametrize("seed", [0, 1, 2])

@@ -2,13 +2,13 @@ import cv2
 import numpy as np
 import pytest
 
-from recognizer.preprocess import number_tilt, preprocess
+from recognizer.preprocess import number_tilt, preprocess, stroke_width
 from training.dataset import (
     CachedStrings, SyntheticStrings, build_cache, encode_label, padded_widths, render_sample,
 )
 from training.synth import (
     NO_DIGIT_KINDS, SEPARATORS, STYLES, StringSynth, SynthConfig, _crop, _shapes, _thin_strokes, first_config,
-    no_digit_image, stroke_width,
+    no_digit_image,
 )
 
 

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 import cv2
 import numpy as np
 
-from recognizer.preprocess import turned
+from recognizer.preprocess import stroke_width, turned
 from training.mnist import Split
 
 STYLES = ("scan", "canvas", "paper", "webcam", "board")
@@ -310,12 +310,6 @@ def _thin_strokes(rng: np.random.Generator, img: np.ndarray) -> np.ndarray:
         if _shapes((thinner > 0.5).astype(np.uint8)) == shapes:
             return thinner
     return img
-
-
-def stroke_width(mask: np.ndarray) -> float:
-    """Mean stroke width of a binary mask, in pixels: twice its area over its perimeter (its edge pixels)."""
-    boundary = np.count_nonzero(mask - cv2.erode(mask, np.ones((3, 3), np.uint8)))
-    return 2.0 * np.count_nonzero(mask) / max(boundary, 1)
 
 
 def _shapes(mask: np.ndarray) -> int:
