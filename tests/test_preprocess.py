@@ -6,7 +6,7 @@ from PIL import Image
 from recognizer import preprocess as pipeline
 from recognizer.images import to_gray
 from recognizer.preprocess import (
-    MIN_STROKE, InputSpec, digit_mask, ink_map, number_tilt, preprocess, stroke_width, turned,
+    MIN_STROKE, InputSpec, digit_mask, ink_map, number_tilt, preprocess, turned,
 )
 from tests.conftest import draw_number, shaded_ball
 from training.evaluate import cut_to_ink
@@ -294,15 +294,22 @@ def thin_lines(count: int, pen: int) -> np.ndarray:
 @pytest.mark.parametrize("pen", [2, 4, 8])
 def test_a_lone_thin_stroke_is_thickened_to_the_models_stroke_width(pen):
     """A "1" written with a fine pen, 200 pixels tall: resized to the model's height it would be a faint line a
-    pixel wide or less; it is grown to at least `MIN_STROKE` columns of strong ink."""
+    pixel wide or less (a third of one for the 2-pixel pen); it is grown to about `MIN_STROKE` (2.5) pixels."""
     image = preprocess(thin_lines(1, pen)).image
-    assert (image.max(axis=0) > 0.8).sum() >= MIN_STROKE
-    assert ink_columns(image) <= MIN_STROKE + 2  # grown to the width, not beyond
+    assert (image.max(axis=0) > 0.8).sum() >= 2
+    assert ink_columns(image) <= MIN_STROKE + 1  # grown to the width, not beyond
 
 
-@pytest.mark.parametrize(("count", "pen"), [(1, 30), (4, 3)], ids=["thick-1", "thin-1111"])
-def test_thick_strokes_and_wide_numbers_are_not_thickened(monkeypatch, count, pen):
-    image = thin_lines(count, pen)
+def dashes(pen: int) -> np.ndarray:
+    """What a squared sheet's upright line can leave: dashes one above the other."""
+    gray = thin_lines(1, pen)
+    gray[80:100], gray[140:160], gray[200:220] = 255, 255, 255
+    return gray
+
+
+@pytest.mark.parametrize("image", [thin_lines(1, 30), thin_lines(4, 3), dashes(3)],
+                         ids=["thick-1", "thin-1111", "thin-dashes"])
+def test_thick_strokes_wide_numbers_and_broken_lines_are_not_thickened(monkeypatch, image):
     kept = preprocess(image).image
     monkeypatch.setattr(pipeline, "MIN_STROKE", 0.0)
     np.testing.assert_array_equal(kept, preprocess(image).image)
