@@ -43,13 +43,13 @@ MAX_NUMBER_TILT = 35.0
 #: More shapes of a digit's height than this are a texture or a pattern of dots, not a line of digits to level
 #: (and a pair of them is compared for every two).
 MAX_LINE_DIGITS = 100
-#: A lone narrow glyph (one piece, its crop at most LONE_GLYPH_ASPECT as wide as tall: a 1, a narrow 7) drawn tall
-#: with a fine pen or brush is a line under a pixel wide at the model's height, which the models read as nothing (a
-#: paper line); its strokes are thickened to MIN_STROKE pixels there (MNIST's are 2-4). Only such glyphs: in wider
-#: crops (numbers) thin strokes read as well without, and thickening marks left on blank paper (a grid line's
-#: dashes) or in pictures made more of them read as digits (README, How it works).
+#: A 1 drawn tall with a fine pen or brush is a line under a pixel wide at the model's height, which the models read
+#: as nothing (as a paper line), and a row of them as fewer 1s. Strokes thinner than MIN_STROKE pixels there are
+#: thickened to it (MNIST's are 2-4), where every piece of the crop is at least TALL_PIECE of its height: strokes
+#: and digits, not the dashes, dots and specks that marks on blank paper and in pictures leave, which thickened
+#: were read as digits (README, How it works).
 MIN_STROKE = 2.5
-LONE_GLYPH_ASPECT = 0.5
+TALL_PIECE = 0.5
 
 
 @dataclass(frozen=True)
@@ -502,14 +502,14 @@ def _fit_scale(shape: tuple[int, int], spec: InputSpec) -> float:
 
 
 def _thickened(crop: np.ndarray, spec: InputSpec) -> np.ndarray:
-    """A lone narrow glyph's crop with its strokes grown (a grey-level dilation, on a margin wide enough to hold it)
-    where they would be thinner than `MIN_STROKE` in the model's input; any other crop as it is."""
-    if crop.shape[1] > LONE_GLYPH_ASPECT * crop.shape[0]:
-        return crop
+    """The crop with its strokes grown (a grey-level dilation, on a margin wide enough to hold it) where they would
+    be thinner than `MIN_STROKE` in the model's input and every piece is tall (`TALL_PIECE`); else as it is."""
     mask = (crop > 0.5).astype(np.uint8)
     grow = round(MIN_STROKE / _fit_scale(crop.shape, spec) - stroke_width(mask))
-    if grow < 1 or cv2.connectedComponents(mask)[0] != 2:  # thick enough, or not one piece
+    if grow < 1:
         return crop
+    _, _, stats, _ = cv2.connectedComponentsWithStats(mask, connectivity=8)
+    if (stats[1:, cv2.CC_STAT_HEIGHT] < TALL_PIECE * crop.shape[0]).any():
         return crop
     margin = grow // 2 + 1
     crop = cv2.copyMakeBorder(crop, margin, margin, margin, margin, cv2.BORDER_CONSTANT, value=0)

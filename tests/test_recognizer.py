@@ -143,21 +143,26 @@ def test_warm_up_traces_the_compiled_call_where_there_is_no_lite_copy():
     assert fresh._call.experimental_get_tracing_count() == 1
 
 
-@pytest.mark.parametrize(("brush", "lean"), [(14, (0, 20)), (14, (20, 40)), (6, (0, 20)), (4, (0, 20))],
-                         ids=["upright", "leaning", "thin-brush", "fine-brush"])
-def test_reads_a_lone_straight_1_drawn_on_the_sketchpad(recognizer, brush, lean):
-    """The app's canvas (900x300, transparent), its default brush (14 px) or a thin one: a straight stroke 160 px
-    tall, its ends `lean` pixels (up to 14°, or 14-27°) either side of upright. At the model's height a thin one
-    is under a pixel wide unless `preprocess` thickens it (14 and 11 of 20 were read before it did)."""
+@pytest.mark.parametrize(("ones", "brush", "lean"),
+                         [(1, 14, (0, 20)), (1, 14, (20, 40)), (1, 6, (0, 20)), (1, 4, (0, 20)), (2, 6, (0, 20)),
+                          (2, 4, (0, 20))],
+                         ids=["upright", "leaning", "thin-brush", "fine-brush", "11-thin-brush", "11-fine-brush"])
+def test_reads_straight_1s_drawn_on_the_sketchpad(recognizer, ones, brush, lean):
+    """The app's canvas (900x300, transparent), its default brush (14 px) or a thin one: `ones` straight strokes
+    160 px tall, 40-90 px apart, their ends `lean` pixels (up to 14°, or 14-27°) either side of upright. At the
+    model's height a thin one is a line a pixel wide unless `preprocess` thickens it (before it did, the models
+    read 14 and 11-13 of 20 lone thin 1s, and 11-13 and 4-5 of 20 thin "11"s)."""
     rng = np.random.default_rng(0)
     readings = []
     for _ in range(20):
         canvas = np.zeros((300, 900, 4), np.uint8)
-        x, top = int(rng.integers(100, 800)), int(rng.integers(20, 120))
-        slant = int(rng.choice([-1, 1]) * rng.integers(lean[0], lean[1] + 1))
-        cv2.line(canvas, (x + slant, top), (x - slant, top + 160), (0, 0, 0, 255), brush, cv2.LINE_AA)
+        x, top = int(rng.integers(100, 800 - 90 * (ones - 1))), int(rng.integers(20, 120))
+        for i in range(ones):
+            x += int(rng.integers(40, 91)) if i else 0
+            slant = int(rng.choice([-1, 1]) * rng.integers(lean[0], lean[1] + 1))
+            cv2.line(canvas, (x + slant, top), (x - slant, top + 160), (0, 0, 0, 255), brush, cv2.LINE_AA)
         readings.append(recognizer.predict(canvas).digits)
-    assert readings.count("1") >= 18, readings
+    assert readings.count("1" * ones) >= 18, readings
 
 
 @pytest.mark.parametrize("path", sorted((ROOT / "examples").glob("*.png")), ids=lambda path: path.stem)
