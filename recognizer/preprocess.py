@@ -501,19 +501,28 @@ def _fit_scale(shape: tuple[int, int], spec: InputSpec) -> float:
     return min(scale, (spec.width - 2 * spec.pad) / cw) if spec.fixed_width else scale
 
 
+def _growth(crop: np.ndarray, spec: InputSpec) -> int:
+    """Pixels by which the crop's strokes must grow to be `MIN_STROKE` wide in the model's input (under 1: none)."""
+    return round(MIN_STROKE / _fit_scale(crop.shape, spec) - stroke_width((crop > 0.5).astype(np.uint8)))
+
+
 def _thickened(crop: np.ndarray, spec: InputSpec) -> np.ndarray:
-    """The crop with its strokes grown (a grey-level dilation, on a margin wide enough to hold it) where they would
-    be thinner than `MIN_STROKE` in the model's input and every piece is tall (`TALL_PIECE`); else as it is."""
-    mask = (crop > 0.5).astype(np.uint8)
-    grow = round(MIN_STROKE / _fit_scale(crop.shape, spec) - stroke_width(mask))
+    """The crop with its strokes grown (a grey-level dilation by a disc, on a margin wide enough to hold it) where
+    they would be thinner than `MIN_STROKE` in the model's input and every piece is tall (`TALL_PIECE`); else as
+    it is. A crop that needs a disc over 32 pixels wide is max-pooled first (thin strokes kept whole), so that the
+    disc stays small: a 1500x2600 crop grown by a 133-pixel disc took 1.3 s."""
+    grow = _growth(crop, spec)
     if grow < 1:
         return crop
-    _, _, stats, _ = cv2.connectedComponentsWithStats(mask, connectivity=8)
+    _, _, stats, _ = cv2.connectedComponentsWithStats((crop > 0.5).astype(np.uint8), connectivity=8)
     if (stats[1:, cv2.CC_STAT_HEIGHT] < TALL_PIECE * crop.shape[0]).any():
         return crop
+    if grow > 32:
+        crop = _pool(crop, grow // 16, cv2.MORPH_DILATE)
+        grow = _growth(crop, spec)
     margin = grow // 2 + 1
     crop = cv2.copyMakeBorder(crop, margin, margin, margin, margin, cv2.BORDER_CONSTANT, value=0)
-    return cv2.dilate(crop, cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (grow + 1, grow + 1)))
+    return cv2.dilate(crop, cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (grow + 1, grow + 1))) if grow > 0 else crop
 
 
 def _fit(crop: np.ndarray, spec: InputSpec) -> np.ndarray:
