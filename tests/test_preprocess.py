@@ -303,8 +303,8 @@ def test_thin_strokes_are_thickened_to_the_models_stroke_width(count, pen, heigh
 
 def dashes(pen: int) -> np.ndarray:
     """What a squared sheet's upright line can leave: dashes one above the other."""
-    gray = thin_lines(1, pen)
-    gray[80:100], gray[140:160], gray[200:220] = 255, 255, 255
+    gray = thin_lines(1, pen)  # a line from row 100 to row 300
+    gray[140:160], gray[200:220], gray[240:260] = 255, 255, 255
     return gray
 
 
