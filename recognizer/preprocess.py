@@ -519,10 +519,10 @@ def _thickened(crop: np.ndarray, spec: InputSpec) -> np.ndarray:
         return crop
     if grow > 32:
         crop = _pool(crop, grow // 16, cv2.MORPH_DILATE)
-        grow = _growth(crop, spec)
+        grow = max(1, _growth(crop, spec))
     margin = grow // 2 + 1
     crop = cv2.copyMakeBorder(crop, margin, margin, margin, margin, cv2.BORDER_CONSTANT, value=0)
-    return cv2.dilate(crop, cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (grow + 1, grow + 1))) if grow > 0 else crop
+    return cv2.dilate(crop, cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (grow + 1, grow + 1)))
 
 
 def _fit(crop: np.ndarray, spec: InputSpec) -> np.ndarray:
