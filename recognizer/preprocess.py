@@ -124,7 +124,7 @@ def _pool(img: np.ndarray, factor: int, reduce: int) -> np.ndarray:
     return np.ascontiguousarray(pooled[factor // 2 : h : factor, factor // 2 : w : factor])
 
 
-def _stroke_width(gray: np.ndarray) -> float:
+def _thickest_stroke(gray: np.ndarray) -> float:
     """Width in pixels of the thickest clearly dark shape that is a stroke (0 if none).
 
     Shapes touching the border (a desk, a shadow coming in from the edge) are not strokes, unless the dark shapes
@@ -171,7 +171,7 @@ def ink_map(gray: np.ndarray) -> np.ndarray:
     factor = _pool_factor(gray.shape)
     small = _pool(gray, factor, cv2.MORPH_DILATE)  # keeps the paper, drops thin strokes early
     # The closing must be wider than the thickest stroke, or thick strokes get hollowed out.
-    k = int(min(max(np.clip(min(small.shape) // 6, 9, 81), 3 * _stroke_width(small)), max(small.shape))) | 1
+    k = int(min(max(np.clip(min(small.shape) // 6, 9, 81), 3 * _thickest_stroke(small)), max(small.shape))) | 1
     closed = cv2.morphologyEx(small, cv2.MORPH_CLOSE, cv2.getStructuringElement(cv2.MORPH_RECT, (k, k)))
     k = int(np.clip(min(small.shape) // 2, 15, 161)) | 1
     median = cv2.medianBlur((small * 255).astype(np.uint8), k).astype(np.float32) / 255.0
@@ -501,9 +501,10 @@ def _fit_scale(shape: tuple[int, int], spec: InputSpec) -> float:
     return min(scale, (spec.width - 2 * spec.pad) / cw) if spec.fixed_width else scale
 
 
-def _growth(crop: np.ndarray, spec: InputSpec) -> int:
-    """Pixels by which the crop's strokes must grow to be `MIN_STROKE` wide in the model's input (under 1: none)."""
-    return round(MIN_STROKE / _fit_scale(crop.shape, spec) - stroke_width((crop > 0.5).astype(np.uint8)))
+def _growth(mask: np.ndarray, spec: InputSpec) -> int:
+    """Pixels by which the strokes of a crop's ink `mask` must grow to be `MIN_STROKE` wide in the model's input
+    (under 1: none)."""
+    return round(MIN_STROKE / _fit_scale(mask.shape, spec) - stroke_width(mask))
 
 
 def _thickened(crop: np.ndarray, spec: InputSpec) -> np.ndarray:
@@ -511,15 +512,16 @@ def _thickened(crop: np.ndarray, spec: InputSpec) -> np.ndarray:
     they would be thinner than `MIN_STROKE` in the model's input and every piece is tall (`TALL_PIECE`); else as
     it is. A crop that needs a disc over 32 pixels wide is max-pooled first (thin strokes kept whole), so that the
     disc stays small: a 1500x2600 crop grown by a 133-pixel disc took 1.3 s."""
-    grow = _growth(crop, spec)
+    mask = (crop > 0.5).astype(np.uint8)
+    grow = _growth(mask, spec)
     if grow < 1:
         return crop
-    _, _, stats, _ = cv2.connectedComponentsWithStats((crop > 0.5).astype(np.uint8), connectivity=8)
+    _, _, stats, _ = cv2.connectedComponentsWithStats(mask, connectivity=8)
     if (stats[1:, cv2.CC_STAT_HEIGHT] < TALL_PIECE * crop.shape[0]).any():
         return crop
     if grow > 32:
         crop = _pool(crop, grow // 16, cv2.MORPH_DILATE)
-        grow = max(1, _growth(crop, spec))
+        grow = max(1, _growth((crop > 0.5).astype(np.uint8), spec))
     margin = grow // 2 + 1
     crop = cv2.copyMakeBorder(crop, margin, margin, margin, margin, cv2.BORDER_CONSTANT, value=0)
     return cv2.dilate(crop, cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (grow + 1, grow + 1)))
