@@ -21,7 +21,7 @@ from tqdm import tqdm
 from bench.readers import DigitReader, ModelReader, TesseractReader
 from bench.sets import bench_sets
 from bench.speed import compare_backends
-from recognizer.inference import SHIFTS, Recognizer
+from recognizer.inference import Recognizer
 from recognizer.preprocess import preprocess
 from training.evaluate import edit_distance, photo_640x480
 from training.mnist import load_mnist
@@ -129,8 +129,8 @@ def to_markdown(report: dict) -> str:
     lines += ["", "The seed baselines read exactly 4 digits (`four-digit` is their home ground). Memory: the benchmark "
               "process's peak while that reader ran, so it grows with every model loaded and includes the "
               "TensorFlow runtime; for Tesseract, the peak of its own processes.", "",
-              f"## One model call on the {len(SHIFTS)} shifted copies of the photo's {height}x{width} model input "
-              "(one read), by way of running it", "",
+              f"## One model call on the copies of the photo's {height}x{width} model input that one read makes "
+              "(`Recognizer.views`), by way of running it", "",
               "| model | option | median | p95 | vs model.predict | max abs diff to Keras |",
               "|---|---|---|---|---|---|"]
     for model, rows in report["backends"].items():

@@ -1,4 +1,4 @@
-"""Ways to run one model on what reading one image takes (its shifted copies, `SHIFTS`), timed in the same
+"""Ways to run one model on what reading one image takes (its moved copies, `Recognizer.views`), timed in the same
 process: plain `model.predict`, the compiled `tf.function` the `Recognizer` uses for batches, the same with XLA,
 and the TensorFlow Lite copy the `Recognizer` uses for single images."""
 
@@ -10,7 +10,7 @@ from typing import Callable
 
 import numpy as np
 
-from recognizer.inference import SHIFTS, Recognizer, shifted_copies
+from recognizer.inference import Recognizer, moved_copies
 
 log = logging.getLogger(__name__)
 
@@ -32,11 +32,11 @@ def _shipped_lite(recognizer: Recognizer) -> Callable[[np.ndarray], np.ndarray]:
 
 
 def compare_backends(recognizer: Recognizer, image: np.ndarray, repeats: int = 200) -> list[dict]:
-    """One row per way of running the model on the shifted copies of `image` (a model input), one call each:
+    """One row per way of running the model on the moved copies of `image` (a model input), one call each:
     median/p95 ms, agreement with Keras."""
     import tensorflow as tf
 
-    x = shifted_copies([image], SHIFTS)
+    x = moved_copies([image], recognizer.views)
     reference = recognizer.model(x, training=False).numpy()
     xla = tf.function(lambda t: recognizer.model(t, training=False), jit_compile=True)
     options: dict[str, Callable[[], Callable[[np.ndarray], np.ndarray]]] = {

@@ -50,36 +50,51 @@ def ctc_greedy(probs: np.ndarray) -> list[tuple[int, np.ndarray]]:
     return chars
 
 
-def ctc_string_probability(probs: np.ndarray, digits: list[int]) -> float:
-    """P(digits | frames) summed over every CTC alignment (the forward algorithm, in log space)."""
+def ctc_log_probability(probs: np.ndarray, digits: list[int]) -> np.ndarray:
+    """log P(digits | frames) summed over every CTC alignment (the forward algorithm, in log space), for (T, 11)
+    frame probabilities, or for (V, T, 11): one value for each of V views at once."""
     extended = np.full(2 * len(digits) + 1, BLANK)
     extended[1::2] = digits
-    log_probs = np.log(np.maximum(probs[:, extended], 1e-30))
+    log_probs = np.log(np.maximum(probs[..., extended], 1e-30))
     # A label may skip the blank before it when it differs from the label two places back.
     can_skip = np.zeros(len(extended), bool)
     can_skip[2:] = (extended[2:] != BLANK) & (extended[2:] != extended[:-2])
-    alpha = np.full(len(extended), -np.inf)
-    alpha[0] = log_probs[0, 0]
-    if len(extended) > 1:
-        alpha[1] = log_probs[0, 1]
-    for t in range(1, len(probs)):
-        padded = np.concatenate([[-np.inf, -np.inf], alpha])
-        skipped = np.where(can_skip, padded[:-2], -np.inf)
-        alpha = np.logaddexp(np.logaddexp(alpha, padded[1:-1]), skipped) + log_probs[t]
-    total = np.logaddexp(alpha[-1], alpha[-2]) if len(extended) > 1 else alpha[-1]
-    return float(np.exp(total))
+    alpha = np.full(log_probs.shape[:-2] + extended.shape, -np.inf)
+    alpha[..., :2] = log_probs[..., 0, :2]
+    before = [(0, 0)] * (alpha.ndim - 1)
+    for t in range(1, log_probs.shape[-2]):
+        padded = np.pad(alpha, before + [(2, 0)], constant_values=-np.inf)
+        skipped = np.where(can_skip, padded[..., :-2], -np.inf)
+        alpha = np.logaddexp(np.logaddexp(alpha, padded[..., 1:-1]), skipped) + log_probs[..., t, :]
+    return np.logaddexp(alpha[..., -1], alpha[..., -2]) if len(extended) > 1 else alpha[..., -1]
 
 
-def decode_ctc(logits: np.ndarray) -> tuple[str, float, np.ndarray]:
-    """(T, 11) logits → digits, whole-string probability, (len, 10) per-position probabilities."""
-    probs = softmax(logits.astype(np.float64))
-    chars = ctc_greedy(probs)
-    digits = [d for d, _ in chars]
+def _position_rows(probs: np.ndarray, chars: list[tuple[int, np.ndarray]]) -> np.ndarray:
+    """(len(chars), 10): each character's class probabilities at its most confident frame."""
     rows = np.zeros((len(chars), NUM_CLASSES))
     for i, (digit, frames) in enumerate(chars):
         frame = frames[np.argmax(probs[frames, digit])]
         rows[i] = probs[frame, :NUM_CLASSES] / probs[frame, :NUM_CLASSES].sum()
-    return "".join(map(str, digits)), ctc_string_probability(probs, digits), rows
+    return rows
+
+
+def decode_ctc(logits: np.ndarray) -> tuple[str, float, np.ndarray]:
+    """(T, 11) logits, or (V, T, 11) for V views of one image → digits, whole-string probability, (len, 10)
+    per-position probabilities.
+
+    Each view's best path is a candidate; the reading is the candidate most probable in all views together (the
+    product of its probabilities), its confidence the geometric mean of those probabilities, and its rows the
+    mean of those of the views whose best path it is.
+    """
+    probs = softmax(logits.astype(np.float64).reshape(-1, *logits.shape[-2:]))
+    paths = [ctc_greedy(view) for view in probs]
+    readings = [tuple(d for d, _ in chars) for chars in paths]
+    candidates = list(dict.fromkeys(readings))
+    scores = [float(ctc_log_probability(probs, list(c)).mean()) for c in candidates]
+    best = int(np.argmax(scores))
+    rows = np.mean([_position_rows(view, chars) for view, chars, reading in zip(probs, paths, readings)
+                    if reading == candidates[best]], axis=0)
+    return "".join(map(str, candidates[best])), float(np.exp(scores[best])), rows
 
 
 def decode_positions(probs: np.ndarray) -> tuple[str, float, np.ndarray]:

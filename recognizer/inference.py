@@ -29,6 +29,10 @@ UNSURE_BELOW = 0.6
 #: averaged: a test-time ensemble that lifted every validation set (README, Evaluation). Shifts of 2 rows as well
 #: gained a little more but cost the gru over 5 ms per image.
 SHIFTS = (0, 1, -1)
+#: The CTC models also read every image moved right by these columns (into the input's padding), which moves
+#: their frames of 4 columns by half a frame: each offset's reading is a candidate, and `decode_ctc` answers the
+#: one most probable at all offsets (README, Evaluation). Averaging frames would blur them: they no longer align.
+OFFSETS = (0, 2)
 SHIPPED = ("cnn", "gru")
 
 
@@ -41,18 +45,22 @@ class Recognizer:
     `UNSURE_BELOW`) of ink that does not look written (`Preprocessed.pen_like`: the shading of a picture) is
     answered "no digits" too.
 
-    Each image is read at the vertical shifts of `shifts` and the probabilities averaged. One image's shifted
-    copies go through the model's TensorFlow Lite copy, in one call, where one ships beside the weights (fastest,
-    and without importing TensorFlow: the CLI reads an image in a third of a second); batches, and models without
-    a copy, go through one compiled `tf.function`, made with the Keras model when first needed.
+    Each image is read at the vertical shifts of `shifts` and the probabilities averaged, and a CTC model reads
+    it so at every horizontal offset of `OFFSETS` (`views`). One image's copies go through the model's TensorFlow
+    Lite copy, in one call, where one ships beside the weights (fastest, and without importing TensorFlow: the
+    CLI reads an image in a third of a second); batches, and models without a copy, go through one compiled
+    `tf.function`, made with the Keras model when first needed.
     """
 
     def __init__(self, name: str, load_model: Callable[[], keras.Model], lite: LiteCall | None = None,
                  no_digits_below: float = 0.0, shifts: tuple[int, ...] = SHIFTS) -> None:
         self.name = name
         self.no_digits_below = no_digits_below
-        self.shifts = shifts
         self.arch = ARCHITECTURES[name]
+        self.shifts = shifts
+        self.offsets = OFFSETS if self.arch.decoder == "ctc" else (0,)
+        #: (rows, columns) by which each copy of an image is moved: every shift at the first offset, then the next
+        self.views = [(shift, offset) for offset in self.offsets for shift in shifts]
         self.lite = lite
         self._load_model = load_model
         self._keras: tuple[keras.Model, Callable] | None = None
@@ -101,17 +109,17 @@ class Recognizer:
             except Exception as exc:  # a corrupt or foreign file: say which and how to rebuild it
                 raise ValueError(f"weights file {path} could not be loaded ({exc}); {retrain}") from None
 
+        recognizer = cls(name, load_model, no_digits_below=calibrated_floor(path))
         lite = LiteCall.beside(path)
-        if lite is not None and lite.batch != len(SHIFTS):
-            log.warning("%s reads %d images a call, not the %d shifted copies of one; ignoring it (re-export: "
-                        "python -m training.export)", lite_path(path), lite.batch, len(SHIFTS))
+        if lite is not None and lite.batch != len(recognizer.views):
+            log.warning("%s reads %d images a call, not the %d copies of one; ignoring it (re-export: "
+                        "python -m training.export)", lite_path(path), lite.batch, len(recognizer.views))
             lite = None
-        floor = calibrated_floor(path)
-        recognizer = cls(name, load_model, lite, no_digits_below=floor)
+        recognizer.lite = lite
         if lite is None:
             recognizer._compiled()
         log.info("loaded %s from %s%s, no-digits floor %g", name, path,
-                 " with its TensorFlow Lite copy" if lite else "", floor)
+                 " with its TensorFlow Lite copy" if lite else "", recognizer.no_digits_below)
         return recognizer
 
     def warm_up(self) -> None:
@@ -120,7 +128,8 @@ class Recognizer:
         self._run([np.zeros((self.arch.spec.height, self.arch.spec.width), np.float32)])
 
     def _decode(self, output: np.ndarray) -> tuple[str, float, np.ndarray]:
-        return decode_ctc(output) if self.arch.decoder == "ctc" else decode_positions(output)
+        """One image's output of `_run` (one row per offset) → digits, confidence, per-position probabilities."""
+        return decode_ctc(output) if self.arch.decoder == "ctc" else decode_positions(output[0])
 
     def predict(self, image: ImageSource) -> Prediction:
         """Read one image. Raises ValueError when it is not a usable image."""
@@ -152,23 +161,26 @@ class Recognizer:
         return predictions
 
     def _run(self, inputs: list[np.ndarray]) -> np.ndarray:
-        """One model call on images of one width, each at every shift of `self.shifts`: their mean probabilities
-        (as log-probabilities for the CTC models, whose decoder takes logits)."""
-        copies = shifted_copies(inputs, self.shifts)
+        """One model call on images of one width, each in every view of `self.views`: (N, offsets, ...) the mean
+        probabilities over the shifts at each offset (as log-probabilities for the CTC models, whose decoder takes
+        logits)."""
+        copies = moved_copies(inputs, self.views)
         if self.lite is not None and len(copies) == self.lite.batch:
             outputs = self.lite(copies)
         else:
             outputs = self._call(copies).numpy()
         ctc = self.arch.decoder == "ctc"
         probabilities = softmax(outputs) if ctc else outputs
-        mean = probabilities.reshape(len(self.shifts), len(inputs), *outputs.shape[1:]).mean(axis=0)
+        shape = (len(self.offsets), len(self.shifts), len(inputs), *outputs.shape[1:])
+        mean = np.moveaxis(probabilities.reshape(shape).mean(axis=1), 1, 0)
         return np.log(np.maximum(mean, 1e-30)) if ctc else mean
 
 
-def shifted_copies(inputs: Sequence[np.ndarray], shifts: Sequence[int]) -> np.ndarray:
-    """Model inputs of one width as a batch (N, H, W, 1), all of them at the first shift, then at the next..."""
+def moved_copies(inputs: Sequence[np.ndarray], views: Sequence[tuple[int, int]]) -> np.ndarray:
+    """Model inputs of one width as a batch (N, H, W, 1), all of them moved by the first view's (rows, columns),
+    then by the next..."""
     batch = np.stack(inputs).astype(np.float32)[..., None]
-    return np.concatenate([np.roll(batch, shift, axis=1) for shift in shifts])
+    return np.concatenate([np.roll(batch, view, axis=(1, 2)) for view in views])
 
 
 def calibrated_floor(weights: Path) -> float:

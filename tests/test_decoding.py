@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 
 from recognizer.architectures import BLANK
-from recognizer.decoding import ctc_greedy, ctc_string_probability, decode_ctc, decode_positions
+from recognizer.decoding import ctc_greedy, ctc_log_probability, decode_ctc, decode_positions
 
 
 def frames(path: list[int], sure: float = 0.9) -> np.ndarray:
@@ -34,7 +34,10 @@ def brute_force(probs: np.ndarray, digits: list[int]) -> float:
 def test_forward_probability_matches_enumeration(digits):
     rng = np.random.default_rng(len(digits))
     probs = rng.dirichlet(np.ones(11), size=5)
-    assert ctc_string_probability(probs, digits) == pytest.approx(brute_force(probs, digits), rel=1e-9)
+    assert np.exp(ctc_log_probability(probs, digits)) == pytest.approx(brute_force(probs, digits), rel=1e-9)
+    views = np.stack([probs, probs[::-1]])  # several views at once: one probability each
+    np.testing.assert_allclose(np.exp(ctc_log_probability(views, digits)),
+                               [brute_force(view, digits) for view in views], rtol=1e-9)
 
 
 def test_decode_ctc_reports_digits_confidence_and_rows():
@@ -45,6 +48,22 @@ def test_decode_ctc_reports_digits_confidence_and_rows():
     assert rows.shape == (2, 10)
     np.testing.assert_allclose(rows.sum(axis=1), 1.0)
     assert rows[0].argmax() == 4 and rows[1].argmax() == 2
+
+
+def test_views_are_decoded_together_as_the_reading_most_probable_in_all():
+    B = BLANK
+    first = frames([B, 1, B, 7, B, B], sure=0.6)  # best path "17", but "77" nearly as likely
+    first[1, 7] = 0.35
+    second = frames([B, 7, B, 7, B, B], sure=0.5)  # best path "77", "17" most unlikely
+    second[1, 1] = 0.001
+    first, second = (view / view.sum(axis=1, keepdims=True) for view in (first, second))
+    digits, confidence, rows = decode_ctc(np.log(np.stack([first, second])))
+    assert digits == "77"  # not the first view's reading: "17" is much less probable in the second
+    p17, p77 = (np.exp(ctc_log_probability(np.stack([first, second]), d)) for d in ([1, 7], [7, 7]))
+    assert p77.prod() > p17.prod() and p17[0] > p77[0]
+    assert confidence == pytest.approx(np.sqrt(p77.prod()))  # the geometric mean over the views
+    np.testing.assert_allclose(rows, decode_ctc(np.log(second))[2])  # the rows of the view that read it
+    assert decode_ctc(np.log(np.stack([first, first])))[0] == "17"  # views that agree: that reading
 
 
 def test_unsure_frames_give_low_confidence():

@@ -9,7 +9,7 @@ import cv2
 import numpy as np
 import pytest
 
-from recognizer.inference import SHIFTS, WEIGHTS_DIR, Recognizer
+from recognizer.inference import WEIGHTS_DIR, Recognizer
 from recognizer.lite import LiteCall, export, lite_path
 from tests.conftest import ROOT, draw_number
 from training.export import export_weights
@@ -22,7 +22,7 @@ def test_export_agrees_and_is_used_for_single_images(tmp_path):
     export_weights("gru", weights)
     assert json.loads(lite_path(weights).with_suffix(".tflite.json").read_text())["max_abs_diff"] <= 1e-4
     recognizer = Recognizer.load("gru", weights)
-    assert recognizer.lite is not None and recognizer.lite.batch == len(SHIFTS)  # one call reads all the shifts
+    assert recognizer.lite is not None and recognizer.lite.batch == len(recognizer.views) == 6  # one call, all copies
     compiled = Recognizer("gru", lambda: recognizer.model)  # the same model through tf.function only
     for image in (draw_number("3079"), draw_number("12345678901234", height=60)):  # two input widths
         lite, reference = recognizer.predict(image), compiled.predict(image)

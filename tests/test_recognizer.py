@@ -8,7 +8,7 @@ import pytest
 
 from recognizer import inference
 from recognizer.decoding import softmax
-from recognizer.inference import SHIFTS, SHIPPED, Recognizer
+from recognizer.inference import OFFSETS, SHIFTS, SHIPPED, Recognizer
 from recognizer.preprocess import preprocess
 from tests.conftest import ROOT, draw_number, shaded_ball
 from training.evaluate import edit_distance
@@ -95,13 +95,19 @@ def test_batch_equals_single(recognizer, handwritten):
         assert alone.confidence == pytest.approx(together.confidence, abs=1e-4)
 
 
-def test_reading_averages_the_vertical_shifts(recognizer, handwritten):
+def test_reading_averages_the_vertical_shifts_at_each_horizontal_offset(recognizer, handwritten):
     x = preprocess(handwritten(1, 4, 4, seed=15)[0][0], recognizer.arch.spec).image
     plain = softmax(recognizer._call(x[None, :, :, None]).numpy()[0])
-    shifted = softmax(recognizer._call(np.stack([np.roll(x, s, axis=0) for s in SHIFTS])[..., None]).numpy())
-    assert len(SHIFTS) > 1 and np.abs(shifted[1:] - plain).max() > 1e-3  # the shifted copies differ
-    np.testing.assert_allclose(softmax(recognizer._run([x])[0]), shifted.mean(axis=0), atol=1e-4)  # Lite, alone
-    np.testing.assert_allclose(softmax(recognizer._run([x, x])[1]), shifted.mean(axis=0), atol=1e-4)  # batched
+    assert len(SHIFTS) > 1 and len(OFFSETS) > 1 and recognizer.offsets == OFFSETS
+    expected = []
+    for offset in OFFSETS:
+        moved = np.stack([np.roll(x, (shift, offset), axis=(0, 1)) for shift in SHIFTS])[..., None]
+        shifted = softmax(recognizer._call(moved).numpy())
+        assert np.abs(shifted[1:] - shifted[0]).max() > 1e-3  # the shifted copies differ
+        expected.append(shifted.mean(axis=0))
+    assert np.abs(expected[1] - plain).max() > 1e-2  # the offset copy is read differently
+    np.testing.assert_allclose(softmax(recognizer._run([x])[0]), expected, atol=1e-4)  # Lite, alone
+    np.testing.assert_allclose(softmax(recognizer._run([x, x])[1]), expected, atol=1e-4)  # batched
 
 
 def test_blank_canvas_reads_no_digits_without_the_model(recognizer):

@@ -10,17 +10,18 @@ import argparse
 import logging
 from pathlib import Path
 
-from recognizer.inference import SHIFTS, WEIGHTS_DIR, Recognizer
+from recognizer.inference import WEIGHTS_DIR, Recognizer
 from recognizer.lite import export
 
 
 def export_weights(name: str, keras_path: Path) -> Path:
-    """Export the model in `keras_path` for one image's shifted copies at a time (`SHIFTS`): one call reads them
+    """Export the model in `keras_path` for one image's copies at a time (`Recognizer.views`): one call reads them
     all, which halves the GRU's time against a call each; refuses (ValueError) when the copy does not agree with
     Keras."""
     recognizer = Recognizer.load(name, keras_path)
     spec = recognizer.arch.spec
-    return export(recognizer.model, keras_path, spec.height, spec.width if spec.fixed_width else None, len(SHIFTS))
+    width = spec.width if spec.fixed_width else None
+    return export(recognizer.model, keras_path, spec.height, width, len(recognizer.views))
 
 
 def main(argv: list[str] | None = None) -> None:
