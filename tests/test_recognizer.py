@@ -7,6 +7,7 @@ import numpy as np
 import pytest
 
 from recognizer import inference
+from recognizer.architectures import ARCHITECTURES
 from recognizer.decoding import softmax
 from recognizer.inference import OFFSETS, SHIFTS, SHIPPED, Recognizer
 from recognizer.preprocess import preprocess
@@ -108,6 +109,14 @@ def test_reading_averages_the_vertical_shifts_at_each_horizontal_offset(recogniz
     assert np.abs(expected[1] - plain).max() > 1e-2  # the offset copy is read differently
     np.testing.assert_allclose(softmax(recognizer._run([x])[0]), expected, atol=1e-4)  # Lite, alone
     np.testing.assert_allclose(softmax(recognizer._run([x, x])[1]), expected, atol=1e-4)  # batched
+
+
+def test_position_models_read_each_image_at_one_offset(tmp_path):
+    ARCHITECTURES["seed-cnn"].build().save(tmp_path / "seed-cnn.keras")  # untrained: four digits, whatever they are
+    baseline = Recognizer.load("seed-cnn", tmp_path / "seed-cnn.keras")
+    assert baseline.offsets == (0,) and baseline.views == [(shift, 0) for shift in SHIFTS]
+    prediction = baseline.predict(draw_number("1234"))
+    assert len(prediction.digits) == 4 and prediction.probabilities.shape == (4, 10)
 
 
 def test_blank_canvas_reads_no_digits_without_the_model(recognizer):
