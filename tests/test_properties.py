@@ -48,7 +48,8 @@ def test_predict_gives_a_prediction_or_a_value_error(recognizer, array):
 
 
 @settings(max_examples=200, deadline=None)
-@given(arrays(np.float32, st.tuples(st.integers(1, 40), st.just(11)),
+@given(arrays(np.float32, st.one_of(st.tuples(st.integers(1, 40), st.just(11)),  # one view, or several
+                                    st.tuples(st.integers(1, 3), st.integers(1, 40), st.just(11))),
               elements=st.floats(-30, 30, width=32, allow_nan=False)))
 def test_ctc_decoding_of_any_logits(logits):
     digits, confidence, rows = decode_ctc(logits)
