@@ -61,9 +61,9 @@ def ctc_log_probability(probs: np.ndarray, digits: list[int]) -> np.ndarray:
     can_skip[2:] = (extended[2:] != BLANK) & (extended[2:] != extended[:-2])
     alpha = np.full(log_probs.shape[:-2] + extended.shape, -np.inf)
     alpha[..., :2] = log_probs[..., 0, :2]
-    before = [(0, 0)] * (alpha.ndim - 1)
+    padded = np.full(log_probs.shape[:-2] + (len(extended) + 2,), -np.inf)  # alpha behind two impossible states
     for t in range(1, log_probs.shape[-2]):
-        padded = np.pad(alpha, before + [(2, 0)], constant_values=-np.inf)
+        padded[..., 2:] = alpha
         skipped = np.where(can_skip, padded[..., :-2], -np.inf)
         alpha = np.logaddexp(np.logaddexp(alpha, padded[..., 1:-1]), skipped) + log_probs[..., t, :]
     return np.logaddexp(alpha[..., -1], alpha[..., -2]) if len(extended) > 1 else alpha[..., -1]
