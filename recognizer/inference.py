@@ -169,6 +169,9 @@ class Recognizer:
             outputs = self.lite(copies)
         else:
             outputs = self._call(copies).numpy()
+        if not np.isfinite(outputs).all():  # NaN weights (a file damaged or trained into divergence)
+            raise ValueError(f"the {self.name} model gave outputs that are not numbers: its weights are broken; "
+                             f"retrain it (python -m training.train --model {self.name})")
         ctc = self.arch.decoder == "ctc"
         probabilities = softmax(outputs) if ctc else outputs
         shape = (len(self.offsets), len(self.shifts), len(inputs), *outputs.shape[1:])

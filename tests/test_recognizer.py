@@ -119,6 +119,16 @@ def test_position_models_read_each_image_at_one_offset(tmp_path):
     assert len(prediction.digits) == 4 and prediction.probabilities.shape == (4, 10)
 
 
+def test_weights_that_give_no_numbers_are_reported_not_read(tmp_path):
+    model = ARCHITECTURES["cnn"].build()
+    weights = model.get_weights()
+    model.set_weights(weights[:-1] + [np.full_like(weights[-1], np.nan)])  # the logits' bias
+    model.save(tmp_path / "cnn.keras")
+    broken = Recognizer.load("cnn", tmp_path / "cnn.keras")
+    with pytest.raises(ValueError, match="weights are broken"):
+        broken.predict(draw_number("42"))
+
+
 def test_blank_canvas_reads_no_digits_without_the_model(recognizer):
     prediction = recognizer.predict(np.zeros((200, 600, 4), np.uint8))
     assert prediction.digits == "" and prediction.image is None and prediction.probabilities.shape == (0, 10)
