@@ -16,10 +16,10 @@ import json
 import logging
 from pathlib import Path
 
-import keras
 import numpy as np
 
 from recognizer.architectures import ARCHITECTURES
+from recognizer.inference import Recognizer
 from training.export import export_weights
 
 log = logging.getLogger(__name__)
@@ -29,7 +29,7 @@ def average_weights(name: str, sources: list[Path], out: Path) -> Path:
     """Write the mean of `sources`' weights (models of architecture `name`) to `out`/<name>.keras."""
     if len(sources) < 2:
         raise ValueError("averaging needs two or more weights files")
-    models = [keras.saving.load_model(path, compile=False) for path in sources]
+    models = [Recognizer.load(name, path).model for path in sources]  # its messages for missing or corrupt files
     averaged = ARCHITECTURES[name].build()
     try:
         averaged.set_weights([np.mean(values, axis=0) for values in zip(*(m.get_weights() for m in models))])
