@@ -64,7 +64,8 @@ def build(reader: Reader) -> gr.Blocks:
     with gr.Blocks(title="Handwritten number reader") as demo:
         gr.Markdown("# Handwritten number reader\nWrite a number of any length: draw it, upload a photo of it, "
                     "or hold it up to the webcam. Two models read it; pick one below. Dots, commas, dashes and "
-                    "colons between digits (12.50, 12:30) are skipped.")
+                    "colons between digits (12.50, 12:30) are skipped. In photos and on the webcam, let the paper "
+                    "fill most of the picture: a small sheet in a room or on a busy desk is not found.")
         last_input = gr.State(None)
         with gr.Row():
             with gr.Column(scale=3):
@@ -87,7 +88,7 @@ def build(reader: Reader) -> gr.Blocks:
                         # Unmirrored: the model must see writing the right way round, not as in a selfie.
                         camera = gr.WebcamOptions(mirror=False)
                         live = gr.Image(sources=["webcam"], streaming=True, type="numpy", webcam_options=camera,
-                                        label="Live: reads several times a second", elem_id="live")
+                                        label="Live: reads several times a second; hold the paper close", elem_id="live")
                         snapshot = gr.Image(sources=["webcam"], type="numpy", webcam_options=camera,
                                             label="Snapshot")
             with gr.Column(scale=2):

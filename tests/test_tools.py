@@ -1,0 +1,28 @@
+"""The measuring tools under tools/ that the README quotes."""
+
+import importlib.util
+from pathlib import Path
+
+import numpy as np
+
+
+def load_tool(name: str):
+    spec = importlib.util.spec_from_file_location(name, Path(__file__).parents[1] / "tools" / f"{name}.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def test_a_sheet_is_pasted_into_a_640x480_scene():
+    tool = load_tool("read_in_scene")
+    photos = tool.backgrounds()
+    assert len(photos) >= 3 and all(photo.ndim == 3 and photo.shape[2] == 3 for photo in photos)
+    background = np.full((300, 500, 3), 40, np.uint8)
+    sheet = np.full((100, 300, 3), 250, np.uint8)
+    for seed in range(5):
+        scene = tool.in_scene(np.random.default_rng(seed), sheet, background)
+        assert scene.shape == (480, 640, 3) and scene.dtype == np.uint8
+        paper = (scene > 200).all(axis=2).mean()
+        # The sheet covers 30-70 % of the width, at its own aspect ratio, and the rest is the background.
+        assert 0.3**2 * 640 * 640 / 3 / (640 * 480) * 0.8 < paper < 0.7**2 * 640 * 640 / 3 / (640 * 480) * 1.1
+        assert ((scene < 60).all(axis=2) | (scene > 200).all(axis=2)).mean() > 0.97
