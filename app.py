@@ -64,8 +64,8 @@ def build(reader: Reader) -> gr.Blocks:
     with gr.Blocks(title="Handwritten number reader") as demo:
         gr.Markdown("# Handwritten number reader\nWrite a number of any length: draw it, upload a photo of it, "
                     "or hold it up to the webcam. Two models read it; pick one below. Dots, commas, dashes and "
-                    "colons between digits (12.50, 12:30) are skipped. In photos and on the webcam, let the paper "
-                    "fill most of the picture: a small sheet in a room or on a busy desk is not found.")
+                    "colons between digits (12.50, 12:30) are skipped. Photos and the webcam read best when the paper "
+                    "fills most of the picture.")
         last_input = gr.State(None)
         with gr.Row():
             with gr.Column(scale=3):

@@ -3,7 +3,8 @@ a note photographed on a busy desk.
 
 Paper photos and webcam frames of validation digits (the synthesis' own renderings, which are cut to the sheet)
 are each read alone, then pasted, turned up to 8 degrees, at 30-70 % of the width of a 640x480 picture of
-something else (the photos that ship with Gradio and Matplotlib: animals, a tower, a portrait), and read again.
+something else (the photos that ship with Gradio and Matplotlib: animals, a tower, a portrait), and read again:
+as the recognizer reads (looking for the sheet where the whole picture reads unsure or empty), and whole.
 
     python tools/read_in_scene.py --mnist ../shared/datasets/mnist.npz --count 200
 """
@@ -75,9 +76,13 @@ def main() -> None:
         for style, items in sets.items():
             alone = recognizer.predict_batch([sheet for sheet, _, _ in items])
             scene = recognizer.predict_batch([picture for _, picture, _ in items])
-            right = [sum(p.digits == label for p, (_, _, label) in zip(reads, items)) for reads in (alone, scene)]
-            print(f"{name} {style}: read right alone {100 * right[0] / len(items):.1f} %, "
-                  f"in a scene {100 * right[1] / len(items):.1f} % ({len(items)} images)")
+            recognizer.read_sheets = False
+            whole = recognizer.predict_batch([picture for _, picture, _ in items])
+            recognizer.read_sheets = True
+            right = [100 * sum(p.digits == label for p, (_, _, label) in zip(reads, items)) / len(items)
+                     for reads in (alone, scene, whole)]
+            print(f"{name} {style}: read right alone {right[0]:.1f} %, in a scene {right[1]:.1f} % "
+                  f"(the picture read whole, no sheet looked for: {right[2]:.1f} %; {len(items)} images)")
 
 
 if __name__ == "__main__":

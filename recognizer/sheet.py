@@ -1,0 +1,124 @@
+"""Find a sheet of paper that fills only part of a picture: held up to a webcam in a room, lying on a busy desk.
+
+`preprocess` looks for the number in the whole picture, where the edges around a small sheet drown it. The sheet is
+the largest region that is bounded by strong brightness edges, solid and rectangular (as a sheet seen at a slant
+is), holds ink, and touches at most one side of the picture. `Recognizer` reads it alone where the whole picture's
+reading is unsure or empty (README, Limits).
+"""
+
+from __future__ import annotations
+
+import cv2
+import numpy as np
+
+#: Short side of the copy on which the sheet is looked for; pictures with a shorter side are not searched.
+SHEET_SIDE = 160
+#: Brightness edges (gradient per pixel on the smoothed copy, 0-1 gray) that bound a sheet, tried in turn: a faint
+#: edge splits a sheet at a shadow, a strong one lets it run into a background of its brightness.
+BARRIERS = (0.01, 0.02, 0.04)
+#: A sheet covers this share of the picture at least, and at most (more: the picture is the sheet).
+MIN_SHEET, MAX_SHEET = 0.04, 0.85
+#: The convex hull of a sheet fills this share of its bounding rotated rectangle, and its regions this share of it
+#: (the rest is writing, lines and the edge between its regions).
+RECTANGULAR, SOLID = 0.9, 0.45
+#: Regions smaller than this share of the picture are not pieces of a sheet.
+PIECE = 0.005
+
+
+def _hull(points: np.ndarray) -> tuple[np.ndarray, float, float]:
+    """Convex hull of points, its area, and the share of its bounding rotated rectangle it fills."""
+    hull = cv2.convexHull(points)
+    area = cv2.contourArea(hull)
+    _, (width, height), _ = cv2.minAreaRect(hull)
+    return hull, area, area / max(width * height, 1.0)
+
+
+def _sheet_hulls(labels: np.ndarray, stats: np.ndarray) -> list[tuple[np.ndarray, float]]:
+    """For each region, the hull (and its area) of it merged with its neighbours while the hull of the union stays
+    rectangular and solid."""
+    h, w = labels.shape
+    areas = stats[:, cv2.CC_STAT_AREA]
+    pieces = [i for i in range(1, len(areas)) if areas[i] >= PIECE * h * w]
+    reach = 6  # pixels across the edge between two regions
+    corners, neighbours = {}, {}
+    for i in pieces:
+        x, y, bw, bh = stats[i, :4]
+        x0, y0 = max(0, x - reach), max(0, y - reach)
+        window = labels[y0 : y + bh + reach, x0 : x + bw + reach]
+        own = (window == i).astype(np.uint8)
+        corners[i] = cv2.convexHull(cv2.findNonZero(own)) + np.int32([x0, y0])
+        near = window[cv2.dilate(own, np.ones((2 * reach + 1, 2 * reach + 1), np.uint8)) > 0]
+        neighbours[i] = set(np.unique(near).tolist()) - {0, i}
+    hulls = []
+    for start in pieces:
+        if areas[start] < MIN_SHEET / 4 * h * w:
+            continue
+        members = {start}
+        hull, area, fill = _hull(corners[start])
+        grown = True
+        while grown:
+            grown = False
+            for other in sorted(set().union(*(neighbours[m] for m in members)) - members):
+                if other not in corners:
+                    continue
+                union_hull, union_area, union_fill = _hull(np.concatenate([corners[m] for m in [*members, other]]))
+                covered = areas[[*members, other]].sum()
+                if union_fill >= RECTANGULAR and covered >= SOLID * union_area and union_area <= MAX_SHEET * h * w:
+                    members.add(other)
+                    hull, area, fill, grown = union_hull, union_area, union_fill, True
+        if area >= MIN_SHEET * h * w and fill >= RECTANGULAR and areas[sorted(members)].sum() >= SOLID * area:
+            hulls.append((hull, area))
+    return hulls
+
+
+def _holds_writing(small: np.ndarray, paper: np.ndarray, sheet: np.ndarray) -> bool:
+    """Whether ink (under 75 % of the paper's brightness) clear of the sheet's edge covers 0.5 % of it: shapes of
+    their own, as writing is, not the ends of dark shapes around it (the white inside of a bold letter's arch)."""
+    level = np.median(paper[sheet > 0])
+    dark = ((small < 0.75 * level) & (sheet > 0)).astype(np.uint8)
+    n, labels, stats, _ = cv2.connectedComponentsWithStats(dark, connectivity=8)
+    edge = (sheet > 0) & (cv2.erode(sheet, np.ones((5, 5), np.uint8)) == 0)
+    clear = np.ones(n, bool)
+    clear[np.unique(labels[edge])] = False
+    clear[0] = False
+    return int(stats[clear, cv2.CC_STAT_AREA].sum()) >= 0.005 * sheet.sum()
+
+
+def find_sheet(gray: np.ndarray) -> np.ndarray | None:
+    """The picture (float gray, 1.0 = white) cut to the sheet of paper it holds, outside the sheet filled with the
+    paper's brightness; None where it holds none, or the sheet fills it."""
+    if min(gray.shape) < SHEET_SIDE:
+        return None
+    scale = SHEET_SIDE / min(gray.shape)
+    small = cv2.resize(gray, (max(1, round(gray.shape[1] * scale)), SHEET_SIDE), interpolation=cv2.INTER_AREA)
+    # The paper's surface: writing and paper lines closed away, then smoothed.
+    paper = cv2.GaussianBlur(cv2.morphologyEx(small, cv2.MORPH_CLOSE, cv2.getStructuringElement(
+        cv2.MORPH_ELLIPSE, (5, 5))), (0, 0), 1.0)
+    gradient = np.hypot(cv2.Sobel(paper, cv2.CV_32F, 1, 0, ksize=3), cv2.Sobel(paper, cv2.CV_32F, 0, 1, ksize=3)) / 8
+    h, w = small.shape
+    margin = max(2, int(0.03 * min(h, w)))
+    best, best_area = None, 0.0
+    for barrier in BARRIERS:
+        edges = cv2.dilate((gradient > barrier).astype(np.uint8), np.ones((3, 3), np.uint8))
+        n, labels, stats, _ = cv2.connectedComponentsWithStats(1 - edges, connectivity=4)
+        if n <= 1 or stats[1:, cv2.CC_STAT_AREA].max() > MAX_SHEET * h * w:
+            continue  # one surface fills the picture: it is the sheet
+        for hull, area in _sheet_hulls(labels, stats):
+            if area <= best_area:
+                continue
+            sheet = cv2.fillConvexPoly(np.zeros((h, w), np.uint8), hull, 1)
+            x, y, bw, bh = cv2.boundingRect(sheet)
+            sides = (x <= margin) + (y <= margin) + (x + bw >= w - margin) + (y + bh >= h - margin)
+            if sides <= 1 and _holds_writing(small, paper, sheet):
+                best, best_area = sheet, area
+    if best is None:
+        return None
+    mask = cv2.resize(best, gray.shape[::-1], interpolation=cv2.INTER_NEAREST)
+    _, _, bw, bh = cv2.boundingRect(mask)
+    k = max(5, int(0.03 * min(bw, bh))) | 1  # the sheet's own edge stays outside
+    mask = cv2.erode(mask, np.ones((k, k), np.uint8))
+    x, y, bw, bh = cv2.boundingRect(mask)
+    if bw == 0:
+        return None
+    level = float(np.median(gray[mask > 0]))
+    return np.where(mask > 0, gray, level)[y : y + bh, x : x + bw].astype(np.float32)
