@@ -62,7 +62,7 @@ class Recognizer:
         self.offsets = OFFSETS if self.arch.decoder == "ctc" else (0,)
         #: (rows, columns) by which each copy of an image is moved: every shift at the first offset, then the next
         self.views = [(shift, offset) for offset in self.offsets for shift in shifts]
-        #: Whether an unsure or empty reading of a picture holding a sheet of paper is followed by one of the sheet.
+        #: Whether a picture read as no digits is read again cut to the sheet of paper it holds, if any.
         self.read_sheets = True
         self.lite = lite
         self._load_model = load_model
@@ -142,20 +142,18 @@ class Recognizer:
         """Read many images, one model call per input width. Raises ValueError on the first unusable image.
 
         Images are never padded beyond their own width (as in training), so each reads exactly as it would alone.
-        Where a reading is unsure or empty and the picture holds a sheet of paper that fills only part of it
-        (`find_sheet`), the sheet is read alone too, and its reading is the answer where it is sure (`UNSURE_BELOW`).
+        Where no digits are found in the whole picture and it holds a sheet of paper that fills only part of it
+        (`find_sheet`), the sheet is read alone, and its reading is the answer where it is sure (`UNSURE_BELOW`).
         """
         predictions = self._read([preprocess(image, self.arch.spec) for image in images])
         for i, prediction in enumerate(predictions):
-            if not self.read_sheets or (prediction.digits and prediction.confidence >= UNSURE_BELOW):
+            if not self.read_sheets or prediction.digits:
                 continue
             sheet = find_sheet(to_gray(images[i]))
-            if sheet is None:
-                continue
-            again = self._read([preprocess(sheet, self.arch.spec)])[0]
-            rival = prediction.confidence if prediction.digits else 0.0
-            if again.digits and again.confidence >= max(UNSURE_BELOW, rival):
-                predictions[i] = again
+            if sheet is not None:
+                again = self._read([preprocess(sheet, self.arch.spec)])[0]
+                if again.digits and again.confidence >= UNSURE_BELOW:
+                    predictions[i] = again
         return predictions
 
     def _read(self, inputs: list[Preprocessed]) -> list[Prediction]:

@@ -2,8 +2,8 @@
 
 `preprocess` looks for the number in the whole picture, where the edges around a small sheet drown it. The sheet is
 the largest region that is bounded by strong brightness edges, solid and rectangular (as a sheet seen at a slant
-is), holds ink, and touches at most one side of the picture. `Recognizer` reads it alone where the whole picture's
-reading is unsure or empty (README, Limits).
+is), holds writing, and touches at most one side of the picture. `Recognizer` reads it alone where the whole
+picture's reading is unsure or empty (README, How it works).
 """
 
 from __future__ import annotations
@@ -34,11 +34,11 @@ def _hull(points: np.ndarray) -> tuple[np.ndarray, float, float]:
 
 
 def _sheet_hulls(labels: np.ndarray, stats: np.ndarray) -> list[tuple[np.ndarray, float]]:
-    """For each region, the hull (and its area) of it merged with its neighbours while the hull of the union stays
-    rectangular and solid."""
+    """For each region large enough to start a sheet, the hull (and its area) of it merged with its neighbours while
+    the hull of the union stays rectangular and solid; only the hulls that end so and are large enough."""
     h, w = labels.shape
     areas = stats[:, cv2.CC_STAT_AREA]
-    pieces = [i for i in range(1, len(areas)) if areas[i] >= PIECE * h * w]
+    pieces = set(np.flatnonzero(areas >= PIECE * h * w).tolist()) - {0}
     reach = 6  # pixels across the edge between two regions
     corners, neighbours = {}, {}
     for i in pieces:
@@ -46,11 +46,12 @@ def _sheet_hulls(labels: np.ndarray, stats: np.ndarray) -> list[tuple[np.ndarray
         x0, y0 = max(0, x - reach), max(0, y - reach)
         window = labels[y0 : y + bh + reach, x0 : x + bw + reach]
         own = (window == i).astype(np.uint8)
-        corners[i] = cv2.convexHull(cv2.findNonZero(own)) + np.int32([x0, y0])
+        outline, _ = cv2.findContours(own, cv2.RETR_EXTERNAL, cv2.CHAIN_APPROX_SIMPLE)
+        corners[i] = cv2.convexHull(np.concatenate(outline)) + np.int32([x0, y0])
         near = window[cv2.dilate(own, np.ones((2 * reach + 1, 2 * reach + 1), np.uint8)) > 0]
-        neighbours[i] = set(np.unique(near).tolist()) - {0, i}
+        neighbours[i] = set(np.flatnonzero(np.bincount(near, minlength=len(areas))).tolist()) & pieces - {i}
     hulls = []
-    for start in pieces:
+    for start in sorted(pieces):
         if areas[start] < MIN_SHEET / 4 * h * w:
             continue
         members = {start}
@@ -59,8 +60,6 @@ def _sheet_hulls(labels: np.ndarray, stats: np.ndarray) -> list[tuple[np.ndarray
         while grown:
             grown = False
             for other in sorted(set().union(*(neighbours[m] for m in members)) - members):
-                if other not in corners:
-                    continue
                 union_hull, union_area, union_fill = _hull(np.concatenate([corners[m] for m in [*members, other]]))
                 covered = areas[[*members, other]].sum()
                 if union_fill >= RECTANGULAR and covered >= SOLID * union_area and union_area <= MAX_SHEET * h * w:
