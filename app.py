@@ -88,7 +88,8 @@ def build(reader: Reader) -> gr.Blocks:
                         # Unmirrored: the model must see writing the right way round, not as in a selfie.
                         camera = gr.WebcamOptions(mirror=False)
                         live = gr.Image(sources=["webcam"], streaming=True, type="numpy", webcam_options=camera,
-                                        label="Live: reads several times a second; hold the paper close", elem_id="live")
+                                        label="Live: reads several times a second; hold the paper close",
+                                        elem_id="live")
                         snapshot = gr.Image(sources=["webcam"], type="numpy", webcam_options=camera,
                                             label="Snapshot")
             with gr.Column(scale=2):
