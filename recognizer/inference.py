@@ -13,9 +13,9 @@ import numpy as np
 
 from recognizer.architectures import ARCHITECTURES
 from recognizer.decoding import Prediction, decode_ctc, decode_positions, softmax
-from recognizer.images import ImageSource, to_gray
+from recognizer.images import ImageSource
 from recognizer.lite import LiteCall, lite_path
-from recognizer.preprocess import Preprocessed, preprocess
+from recognizer.preprocess import Preprocessed, picture, preprocess
 from recognizer.sheet import find_sheet
 
 if TYPE_CHECKING:
@@ -149,7 +149,7 @@ class Recognizer:
         for i, prediction in enumerate(predictions):
             if not self.read_sheets or prediction.digits:
                 continue
-            sheet = find_sheet(to_gray(images[i]))
+            sheet = find_sheet(picture(images[i]))
             if sheet is not None:
                 again = self._read([preprocess(sheet, self.arch.spec)])[0]
                 if again.digits and again.confidence >= UNSURE_BELOW:

@@ -546,10 +546,16 @@ def _fit(crop: np.ndarray, spec: InputSpec) -> np.ndarray:
     return out
 
 
+def picture(source: ImageSource) -> np.ndarray:
+    """Any image as float gray (alpha composited on white), shrunk so that its longer side is `MAX_SIDE` at most:
+    where `preprocess` starts."""
+    gray = to_gray(source)
+    return _shrink(gray, MAX_SIDE / max(gray.shape))
+
+
 def preprocess(source: ImageSource, spec: InputSpec = InputSpec()) -> Preprocessed:
     """Run the whole pipeline on one image; `Preprocessed.image` is None when the image holds no ink."""
-    gray = to_gray(source)
-    gray = _dark_ink_on_light(_shrink(gray, MAX_SIDE / max(gray.shape)))
+    gray = _dark_ink_on_light(picture(source))
     ink = ink_map(gray)
     mask = digit_mask(ink)
     x0, y0, bw, bh = cv2.boundingRect(mask)
