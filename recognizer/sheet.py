@@ -3,7 +3,7 @@
 `preprocess` looks for the number in the whole picture, where the edges around a small sheet drown it. The sheet is
 the largest region that is bounded by strong brightness edges, solid and rectangular (as a sheet seen at a slant
 is), holds writing, and touches at most one side of the picture. `Recognizer` reads it alone where the whole
-picture's reading is unsure or empty (README, How it works).
+picture reads as no digits (README, How it works).
 """
 
 from __future__ import annotations

@@ -1,3 +1,4 @@
+import importlib.util
 import os
 import sys
 from pathlib import Path
@@ -10,6 +11,14 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from training.mnist import Split  # noqa: E402
+
+
+def load_tool(name: str):
+    """A script of tools/ (not a package) as a module."""
+    spec = importlib.util.spec_from_file_location(name, ROOT / "tools" / f"{name}.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
 
 
 def draw_number(text: str, height: int = 80, thickness: int = 6, ink: int = 0, paper: int = 255) -> np.ndarray:

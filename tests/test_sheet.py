@@ -7,7 +7,9 @@ import pytest
 from recognizer.images import to_gray
 from recognizer.inference import SHIPPED, Recognizer
 from recognizer.sheet import find_sheet
-from tests.conftest import ROOT, draw_number
+from tests.conftest import ROOT, draw_number, load_tool
+
+held_up = load_tool("read_in_scene").held_up
 
 
 def room(seed: int, height: int = 480, width: int = 640) -> np.ndarray:
@@ -23,16 +25,6 @@ def room(seed: int, height: int = 480, width: int = 640) -> np.ndarray:
             cv2.line(img, (x, y), (int(rng.integers(0, width)), int(rng.integers(0, height))), color,
                      int(rng.integers(1, 6)))
     return img
-
-
-def held_up(background: np.ndarray, sheet: np.ndarray, corner: tuple[int, int], degrees: float) -> np.ndarray:
-    """`sheet` (gray) turned by `degrees` and pasted with its top left near `corner`."""
-    h, w = sheet.shape
-    turn = cv2.getRotationMatrix2D((w / 2, h / 2), degrees, 1.0)
-    turn[:, 2] += corner
-    size = background.shape[::-1]
-    cover = cv2.warpAffine(np.ones((h, w), np.float32), turn, size)
-    return (background * (1 - cover) + cv2.warpAffine(sheet.astype(np.float32), turn, size) * cover).astype(np.uint8)
 
 
 def paper_with(number: str) -> np.ndarray:

@@ -1,16 +1,8 @@
 """The measuring tools under tools/ that the README quotes."""
 
-import importlib.util
-from pathlib import Path
-
 import numpy as np
 
-
-def load_tool(name: str):
-    spec = importlib.util.spec_from_file_location(name, Path(__file__).parents[1] / "tools" / f"{name}.py")
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+from tests.conftest import load_tool
 
 
 def test_a_sheet_is_pasted_into_a_640x480_scene():

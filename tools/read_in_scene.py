@@ -4,7 +4,7 @@ a note photographed on a busy desk.
 Paper photos and webcam frames of validation digits (the synthesis' own renderings, which are cut to the sheet)
 are each read alone, then pasted, turned up to 8 degrees, at 30-70 % of the width of a 640x480 picture of
 something else (the photos that ship with Gradio and Matplotlib: animals, a tower, a portrait), and read again:
-as the recognizer reads (looking for the sheet where the whole picture reads unsure or empty), and whole.
+as the recognizer reads (looking for the sheet where the whole picture reads as no digits), and whole.
 
     python tools/read_in_scene.py --mnist ../shared/datasets/mnist.npz --count 200
 """
@@ -36,6 +36,19 @@ def backgrounds() -> list[np.ndarray]:
     return [cv2.cvtColor(cv2.imread(str(path)), cv2.COLOR_BGR2RGB) for path in sorted(paths) if path.is_file()]
 
 
+def held_up(scene: np.ndarray, sheet: np.ndarray, corner: tuple[float, float], degrees: float) -> np.ndarray:
+    """`sheet` turned by `degrees` about its middle and pasted onto `scene` (both gray, or both RGB), its top left
+    moved to `corner`."""
+    h, w = sheet.shape[:2]
+    turn = cv2.getRotationMatrix2D((w / 2, h / 2), degrees, 1.0)
+    turn[:, 2] += corner
+    size = scene.shape[1::-1]
+    cover = cv2.warpAffine(np.ones((h, w), np.float32), turn, size)
+    cover = cover[..., None] if scene.ndim == 3 else cover
+    pasted = cv2.warpAffine(sheet, turn, size).astype(np.float32)
+    return (scene * (1 - cover) + pasted * cover).astype(np.uint8)
+
+
 def in_scene(rng: np.random.Generator, sheet: np.ndarray, background: np.ndarray) -> np.ndarray:
     """`sheet` (RGB) turned and pasted onto `background` cut or squeezed to 640x480."""
     if rng.random() < 0.5:
@@ -46,11 +59,8 @@ def in_scene(rng: np.random.Generator, sheet: np.ndarray, background: np.ndarray
     scale = min(rng.uniform(0.3, 0.7) * 640 / sheet.shape[1], 400 / sheet.shape[0])
     sheet = cv2.resize(sheet, None, fx=scale, fy=scale, interpolation=cv2.INTER_AREA)
     h, w = sheet.shape[:2]
-    turn = cv2.getRotationMatrix2D((w / 2, h / 2), rng.uniform(-8, 8), 1.0)
-    turn[:, 2] += (rng.uniform(0, 640 - w), rng.uniform(0, 480 - h))
-    cover = cv2.warpAffine(np.ones((h, w), np.float32), turn, (640, 480))[..., None]
-    pasted = cv2.warpAffine(sheet, turn, (640, 480)).astype(np.float32)
-    return (scene * (1 - cover) + pasted * cover).astype(np.uint8)
+    degrees = rng.uniform(-8, 8)
+    return held_up(scene, sheet, (rng.uniform(0, 640 - w), rng.uniform(0, 480 - h)), degrees)
 
 
 def main() -> None:
