@@ -27,11 +27,16 @@ class Architecture:
     decoder: str  # "ctc" or "positions"
     seed_length: int | None = None  # fixed string length of the position models
 
-    def build(self) -> keras.Model:
-        """A new, untrained model of this architecture (imports Keras, and so TensorFlow)."""
+    def build(self, widen: float = 1.0) -> keras.Model:
+        """A new, untrained model of this architecture (imports Keras, and so TensorFlow). `widen` multiplies the
+        channels and units of `cnn` and `gru`; the seed models are built only as published."""
         from recognizer.models import BUILDERS
 
-        return BUILDERS[self.name]()
+        if self.decoder != "ctc":
+            if widen != 1.0:
+                raise ValueError(f"{self.name} is built only as the seed article publishes it (widen 1)")
+            return BUILDERS[self.name]()
+        return BUILDERS[self.name](widen)
 
 
 ARCHITECTURES: dict[str, Architecture] = {

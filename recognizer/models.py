@@ -19,34 +19,40 @@ def _conv(x, filters: int, separable: bool = False):
     return layers.Activation("relu")(x)
 
 
-def _column_features(inputs):
+def _column_features(inputs, widen: float):
     """Convolutional features of each group of 4 columns, keeping the vertical layout: (batch, width / 4, 160)."""
-    x = _conv(inputs, 16)  # 32 x W
+    x = _conv(inputs, _widened(16, widen))  # 32 x W
     x = layers.MaxPooling2D(2)(x)  # 16 x W/2
-    x = _conv(x, 32)
+    x = _conv(x, _widened(32, widen))
     x = layers.MaxPooling2D(2)(x)  # 8 x W/4
-    x = _conv(x, 96, separable=True)
-    x = _conv(x, 128, separable=True)
+    x = _conv(x, _widened(96, widen), separable=True)
+    x = _conv(x, _widened(128, widen), separable=True)
     x = layers.MaxPooling2D((2, 1))(x)  # 4 x W/4
     x = layers.Permute((2, 1, 3))(x)  # W/4 x 4 x 128: one step per group of 4 columns
-    x = layers.Reshape((-1, 4 * 128))(x)
-    return layers.Dense(160, activation="relu")(x)
+    x = layers.Reshape((-1, 4 * _widened(128, widen)))(x)
+    return layers.Dense(_widened(160, widen), activation="relu")(x)
 
 
-def build_cnn() -> keras.Model:
-    """Fully convolutional column reader: per-column class scores (logits) for CTC."""
+def _widened(units: int, widen: float) -> int:
+    return max(1, round(units * widen))
+
+
+def build_cnn(widen: float = 1.0) -> keras.Model:
+    """Fully convolutional column reader: per-column class scores (logits) for CTC. `widen` multiplies every
+    layer's channels (about `widen` squared the compute)."""
     inputs = keras.Input((32, None, 1), name="image")
-    x = layers.Dropout(0.1)(_column_features(inputs))
-    x = layers.Conv1D(128, 3, padding="same", activation="relu")(x)
+    x = layers.Dropout(0.1)(_column_features(inputs, widen))
+    x = layers.Conv1D(_widened(128, widen), 3, padding="same", activation="relu")(x)
     outputs = layers.Dense(NUM_CLASSES + 1, name="logits")(x)
     return keras.Model(inputs, outputs, name="cnn")
 
 
-def build_gru() -> keras.Model:
-    """Convolutional column features read by a bidirectional GRU: per-column logits for CTC."""
+def build_gru(widen: float = 1.0) -> keras.Model:
+    """Convolutional column features read by a bidirectional GRU: per-column logits for CTC. `widen` multiplies
+    every layer's channels and the GRU's units."""
     inputs = keras.Input((32, None, 1), name="image")
-    x = layers.Dropout(0.1)(_column_features(inputs))
-    x = layers.Bidirectional(layers.GRU(80, return_sequences=True))(x)
+    x = layers.Dropout(0.1)(_column_features(inputs, widen))
+    x = layers.Bidirectional(layers.GRU(_widened(80, widen), return_sequences=True))(x)
     outputs = layers.Dense(NUM_CLASSES + 1, name="logits")(x)
     return keras.Model(inputs, outputs, name="gru")
 

@@ -40,3 +40,16 @@ def test_models_of_another_architecture_are_refused(tmp_path):
         average_weights("cnn", [tmp_path / "cnn.keras", tmp_path / "gru.keras"], tmp_path / "out")
     with pytest.raises(ValueError, match="two or more"):
         average_weights("cnn", [tmp_path / "cnn.keras"], tmp_path / "out")
+
+
+def test_widened_models_are_averaged_as_they_are(tmp_path):
+    paths = [tmp_path / f"{i}" / "gru.keras" for i in range(2)]
+    model = ARCHITECTURES["gru"].build(widen=0.5)
+    start = model.get_weights()
+    for i, path in enumerate(paths):
+        path.parent.mkdir()
+        model.set_weights([w + i for w in start])
+        model.save(path)
+    soup = Recognizer.load("gru", average_weights("gru", paths, tmp_path / "soup")).model
+    assert soup.count_params() == model.count_params() < ARCHITECTURES["gru"].build().count_params()
+    np.testing.assert_allclose(soup.get_weights()[0], start[0] + 0.5, atol=1e-6)

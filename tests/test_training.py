@@ -8,7 +8,8 @@ import numpy as np
 import pytest
 
 from recognizer.architectures import ARCHITECTURES
-from tests.conftest import ROOT
+from recognizer.inference import Recognizer
+from tests.conftest import ROOT, draw_number
 from training.dataset import SyntheticStrings
 from training.synth import StringSynth
 from training.train import compile_model, ctc_loss, early_stopping, main, rendering_version, synth_config
@@ -108,6 +109,28 @@ def test_train_command_writes_weights_report_and_curves(tmp_path, mnist_path):
     assert again["history"]["val_loss"][0] < report["history"]["val_loss"][0]
 
 
+@pytest.mark.parametrize("name, shipped, doubled", [("cnn", 169_467, 665_579), ("gru", 224_411, 882_987)])
+def test_widen_multiplies_channels_and_units(name, shipped, doubled):
+    assert ARCHITECTURES[name].build().count_params() == shipped  # recognizer/weights' models (README, Models)
+    wide = ARCHITECTURES[name].build(widen=2)
+    assert wide.count_params() == doubled  # about four times: most weights join two widened layers
+    assert wide(np.zeros((1, 32, 64, 1), np.float32)).shape == (1, 16, 11)  # one step per 4 columns, as before
+    with pytest.raises(ValueError, match="as the seed article publishes"):
+        ARCHITECTURES["seed-cnn"].build(widen=2)
+
+
+def test_train_command_trains_a_widened_model_that_is_read(tmp_path, mnist_path):
+    main(["--model", "cnn", "--widen", "0.5", "--epochs", "1", "--steps-per-epoch", "2", "--batch-size", "8",
+          "--val-samples", "8", "--mnist", mnist_path, "--out", str(tmp_path), "--workers", "1", "--no-progress"])
+    report = json.loads((tmp_path / "cnn.json").read_text())
+    assert report["widen"] == 0.5 and report["parameters"] < 169_467 / 3
+    recognizer = Recognizer.load("cnn", tmp_path / "cnn.keras")
+    assert recognizer.model.count_params() == report["parameters"]
+    assert recognizer.predict(draw_number("42")).probabilities.shape[1] == 10
+    with pytest.raises(SystemExit):  # the seed models are built only as published
+        main(["--model", "seed-cnn", "--widen", "2", "--mnist", mnist_path, "--out", str(tmp_path)])
+
+
 def test_train_command_streams_without_a_cache(tmp_path, mnist_path):
     main(["--model", "seed-gru", "--epochs", "1", "--steps-per-epoch", "2", "--batch-size", "8", "--val-samples", "8",
           "--mnist", mnist_path, "--out", str(tmp_path), "--workers", "1", "--no-progress"])
@@ -127,5 +150,5 @@ def test_training_steps_run_with_onednn_kernels_unless_the_user_says_not(setting
                "--steps", "2"]
     run = subprocess.run(command, cwd=ROOT, env=env, capture_output=True, text=True, timeout=120, check=False)
     assert run.returncode == 0, run.stderr[-2000:]
-    assert re.fullmatch(rf"seed-gru: [0-9.]+ s per training step of 4 \(median of 2; oneDNN {onednn}\)",
-                        run.stdout.strip().splitlines()[-1])
+    assert re.fullmatch(r"seed-gru \(widen 1, 29,990 parameters\): [0-9.]+ s per training step of 4 "
+                        rf"\(median of 2; oneDNN {onednn}\)", run.stdout.strip().splitlines()[-1])

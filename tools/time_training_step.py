@@ -1,6 +1,7 @@
 """Time training steps of one model on random data: what a training run costs per batch on this machine.
 
     python tools/time_training_step.py --model cnn
+    python tools/time_training_step.py --model gru --widen 2          # a model twice as wide (training.train --widen)
     TF_ENABLE_ONEDNN_OPTS=0 python tools/time_training_step.py --model cnn   # TensorFlow's default on AMD CPUs
 """
 
@@ -27,9 +28,10 @@ def main() -> None:
     parser.add_argument("--model", choices=sorted(ARCHITECTURES), default="cnn")
     parser.add_argument("--batch-size", type=int, default=128)
     parser.add_argument("--steps", type=int, default=10)
+    parser.add_argument("--widen", type=float, default=1.0, help="as training.train's --widen")
     args = parser.parse_args()
     arch = ARCHITECTURES[args.model]
-    model = compile_model(arch, 1e-4)
+    model = compile_model(arch, 1e-4, args.widen)
     rng = np.random.default_rng(0)
     x = rng.random((args.batch_size, arch.spec.height, arch.spec.width, 1), np.float32)
     length = arch.seed_length or 8
@@ -40,8 +42,9 @@ def main() -> None:
         start = time.perf_counter()
         model.train_on_batch(x, y)
         seconds.append(time.perf_counter() - start)
-    print(f"{args.model}: {np.median(seconds):.3f} s per training step of {args.batch_size} "
-          f"(median of {args.steps}; oneDNN {'on' if _pywrap_util_port.IsMklEnabled() else 'off'})")
+    onednn = "on" if _pywrap_util_port.IsMklEnabled() else "off"
+    print(f"{args.model} (widen {args.widen:g}, {model.count_params():,} parameters): {np.median(seconds):.3f} s "
+          f"per training step of {args.batch_size} (median of {args.steps}; oneDNN {onednn})")
 
 
 if __name__ == "__main__":

@@ -16,6 +16,7 @@ import json
 import logging
 from pathlib import Path
 
+import keras
 import numpy as np
 
 from recognizer.architectures import ARCHITECTURES
@@ -30,7 +31,7 @@ def average_weights(name: str, sources: list[Path], out: Path) -> Path:
     if len(sources) < 2:
         raise ValueError("averaging needs two or more weights files")
     models = [Recognizer.load(name, path).model for path in sources]  # its messages for missing or corrupt files
-    averaged = ARCHITECTURES[name].build()
+    averaged = keras.models.clone_model(models[0])  # of any --widen
     try:
         averaged.set_weights([np.mean(values, axis=0) for values in zip(*(m.get_weights() for m in models))])
     except ValueError as exc:

@@ -139,9 +139,9 @@ def early_stopping(epochs: int, patience: int) -> keras.callbacks.EarlyStopping:
                                          start_from_epoch=epochs // 2, restore_best_weights=True)
 
 
-def compile_model(arch: Architecture, learning_rate: keras.optimizers.schedules.LearningRateSchedule | float
-                  ) -> keras.Model:
-    model = arch.build()
+def compile_model(arch: Architecture, learning_rate: keras.optimizers.schedules.LearningRateSchedule | float,
+                  widen: float = 1.0) -> keras.Model:
+    model = arch.build(widen)
     loss = ctc_loss if arch.decoder == "ctc" else "sparse_categorical_crossentropy"
     model.compile(optimizer=keras.optimizers.Adam(learning_rate), loss=loss)
     return model
@@ -177,7 +177,7 @@ def train(args: argparse.Namespace) -> dict:
     schedule = keras.optimizers.schedules.CosineDecay(
         0.0, decay_steps=args.epochs * steps, warmup_target=args.learning_rate, warmup_steps=min(500, steps))
     with distribution_scope():
-        model = compile_model(arch, schedule)
+        model = compile_model(arch, schedule, args.widen)
         if args.init:  # fine-tune: start from trained weights of the same architecture
             model.load_weights(args.init)
     out = Path(args.out)
@@ -205,6 +205,7 @@ def train(args: argparse.Namespace) -> dict:
     report = {
         "model": args.model,
         "parameters": model.count_params(),
+        "widen": args.widen,
         "input": asdict(arch.spec),
         "data": {**asdict(config), "mnist_split": "train (validation held out: "
                  f"{len(splits['val'].labels)} digits)", "cache_samples": args.cache_samples if args.cache else None,
@@ -232,6 +233,8 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--steps-per-epoch", type=int, default=800)
     parser.add_argument("--batch-size", type=int, default=128)
     parser.add_argument("--learning-rate", type=float, default=3e-3)
+    parser.add_argument("--widen", type=float, default=1.0,
+                        help="multiply cnn's or gru's channels and units (compute grows about as its square)")
     parser.add_argument("--patience", type=int, default=4,
                         help="early stopping patience, in epochs, counted from the second half of the run")
     parser.add_argument("--max-rotation", type=float, default=15.0, help="rotation range in degrees (up to 45)")
@@ -246,7 +249,10 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--workers", type=int, default=2, help="processes generating data")
     parser.add_argument("--threads", type=int, default=0, help="TensorFlow threads (0: all cores)")
     parser.add_argument("--no-progress", dest="progress", action="store_false", help="one log line per epoch")
-    return parser.parse_args(argv)
+    args = parser.parse_args(argv)
+    if args.widen <= 0 or (args.widen != 1.0 and ARCHITECTURES[args.model].decoder != "ctc"):
+        parser.error("--widen must be positive, and 1 for the seed models (built as published)")
+    return args
 
 
 def main(argv: list[str] | None = None) -> None:
