@@ -15,7 +15,7 @@ import gradio as gr
 
 from recognizer.limits import MAX_FILE_BYTES
 from recognizer.presentation import (
-    DEFAULT_MODEL, MODEL_LABELS, Reader, as_json, model_view, probabilities_html, reading_html,
+    DEFAULT_MODEL, MODEL_LABELS, Reader, SteadyReading, as_json, model_view, probabilities_html, reading_html,
 )
 
 EXAMPLES = sorted(str(p) for p in (Path(__file__).parent / "examples").glob("*.png"))
@@ -51,9 +51,17 @@ class ImageInput(gr.Image):
 def build(reader: Reader) -> gr.Blocks:
     """The Blocks app around one `Reader` (both models loaded once)."""
 
-    def show(image, model):
-        prediction, message = reader.read(image, model)
+    def shown(prediction, message, image):
         return reading_html(prediction, message), probabilities_html(prediction), model_view(prediction), image
+
+    def show(image, model):
+        return shown(*reader.read(image, model), image)
+
+    def show_live(frame, model, steady):
+        prediction, message = reader.read(frame, model)
+        if prediction is not None:
+            prediction = steady.update(prediction, model)
+        return *shown(prediction, message, frame), steady
 
     def show_sketch(value, model):
         return show(value.get("composite") if isinstance(value, dict) else value, model)
@@ -67,6 +75,7 @@ def build(reader: Reader) -> gr.Blocks:
                     "colons between digits (12.50, 12:30) are skipped. Photos and the webcam read best when the paper "
                     "fills most of the picture.")
         last_input = gr.State(None)
+        steady = gr.State(SteadyReading())  # the live webcam's reading, held steady (one per viewer)
         with gr.Row():
             with gr.Column(scale=3):
                 choices = [(label, name) for name, label in MODEL_LABELS.items() if name in reader.recognizers]
@@ -103,8 +112,8 @@ def build(reader: Reader) -> gr.Blocks:
         upload.change(show, [upload, model], outputs, api_visibility="private", **quiet)
         snapshot.change(show, [snapshot, model], outputs, api_visibility="private", **quiet)
         # Live video: one read at a time; frames arriving meanwhile are dropped, not queued.
-        live.stream(show, [live, model], outputs, stream_every=0.25, concurrency_limit=1, time_limit=3600,
-                    api_visibility="private", show_progress="hidden")
+        live.stream(show_live, [live, model, steady], [*outputs, steady], stream_every=0.25, concurrency_limit=1,
+                    time_limit=3600, api_visibility="private", show_progress="hidden")
         model.change(show, [last_input, model], outputs, api_visibility="private", **quiet)
         demo.load(None, js=SELECT_BRUSH)
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import html
 import logging
+from collections import deque
 from concurrent.futures import ThreadPoolExecutor
 from concurrent.futures import TimeoutError as ReadTimeout
 
@@ -47,6 +48,26 @@ class Reader:
         except Exception:  # never take the app down: log it, tell the user
             log.exception("unexpected error while reading an image")
             return None, "Something went wrong while reading this image; please try another one."
+
+
+class SteadyReading:
+    """A live stream's reading held steady: a frame's reading replaces the one shown only once `agree` of the last
+    `window` frames read the same number (or no digits) with the same model, so a frame misread as the paper moves
+    does not make the number on screen flicker. One per viewer: the app keeps it in the session's state."""
+
+    def __init__(self, window: int = 3, agree: int = 2):
+        self.agree = agree
+        self.recent: deque[tuple[str, str]] = deque(maxlen=window)
+        self.shown: tuple[str, Prediction] | None = None  # (model, prediction)
+
+    def update(self, prediction: Prediction, model: str) -> Prediction:
+        """The prediction to show after this frame's."""
+        key = (model, prediction.digits)
+        self.recent.append(key)
+        shown_key = (self.shown[0], self.shown[1].digits) if self.shown else None
+        if shown_key in (None, key) or shown_key[0] != model or self.recent.count(key) >= self.agree:
+            self.shown = (model, prediction)  # the same number read again shows this frame's probabilities
+        return self.shown[1]
 
 
 def reading_html(prediction: Prediction | None, message: str | None = None) -> str:

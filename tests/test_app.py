@@ -3,7 +3,10 @@
 import numpy as np
 import pytest
 
-from recognizer.presentation import Reader, as_json, model_view, probabilities_html, reading_html
+from recognizer.decoding import Prediction
+from recognizer.presentation import (
+    Reader, SteadyReading, as_json, model_view, probabilities_html, reading_html,
+)
 from tests.conftest import draw_number
 
 
@@ -54,8 +57,6 @@ def test_api_answer_shape(reader):
 
 
 def test_unsure_readings_are_flagged():
-    from recognizer.decoding import Prediction
-
     shaky = Prediction("12", 0.3, np.full((2, 10), 0.1), np.zeros((32, 256)))
     assert "Unsure" in reading_html(shaky)
     assert as_json(shaky)["unsure"] is True
@@ -81,3 +82,18 @@ def test_blocks_build_and_every_handler(reader):
         blank = {"background": None, "layers": [], "composite": empty} if kind == "Sketchpad" else empty
         assert "No digits found" in handler.fn(blank, "cnn")[0]
         assert "Draw, upload or film" in handler.fn(None, "cnn")[0]
+
+
+def test_live_readings_are_held_steady():
+    def read(digits: str, confidence: float = 0.9) -> Prediction:
+        return Prediction(digits, confidence, np.full((len(digits), 10), 0.1))
+
+    steady = SteadyReading()
+    assert steady.update(read("42"), "gru").digits == "42"  # the first reading shows at once
+    assert steady.update(read("47"), "gru").digits == "42"  # one misread frame: 42 stays
+    assert steady.update(read("42", 0.8), "gru").confidence == 0.8  # read again: this frame's probabilities
+    assert steady.update(read("7"), "gru").digits == "42"
+    assert steady.update(read("7"), "gru").digits == "7"  # two of the last three frames: the new number
+    assert steady.update(read(""), "gru").digits == "7"
+    assert steady.update(read(""), "gru").digits == ""  # the paper taken away: "no digits" after two frames
+    assert steady.update(read("5"), "cnn").digits == "5"  # another model: its reading at once

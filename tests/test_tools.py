@@ -18,3 +18,17 @@ def test_a_sheet_is_pasted_into_a_640x480_scene():
         # The sheet covers 30-70 % of the width, at its own aspect ratio, and the rest is the background.
         assert 0.3**2 * 640 * 640 / 3 / (640 * 480) * 0.8 < paper < 0.7**2 * 640 * 640 / 3 / (640 * 480) * 1.1
         assert ((scene < 60).all(axis=2) | (scene > 200).all(axis=2)).mean() > 0.97
+
+
+def test_live_frames_move_a_little_and_flicker_is_counted():
+    tool = load_tool("live_steadiness")
+    still = np.full((120, 200, 3), 230, np.uint8)
+    still[40:80, 60:140] = 20
+    rng = np.random.default_rng(0)
+    frames = [tool.frame_of(rng, still) for _ in range(20)]
+    assert all(frame.shape == still.shape and frame.dtype == np.uint8 for frame in frames)
+    differences = [np.abs(frame.astype(int) - still).mean() for frame in frames]
+    assert 0.5 < min(differences) and max(differences) < 25  # every frame differs, none beyond a small move
+    dark = [np.argwhere(frame.mean(axis=2) < 100).mean(axis=0) for frame in frames]
+    assert np.abs(np.array(dark) - [59.5, 99.5]).max() < 6  # the dark block stays where it was, give or take
+    assert tool.flicker(["1", "1", "7", "1", "", ""]) == 3 and tool.flicker(["5"] * 4) == 0

@@ -149,6 +149,12 @@ def compile_model(arch: Architecture, learning_rate: keras.optimizers.schedules.
 
 def train(args: argparse.Namespace) -> dict:
     arch = ARCHITECTURES[args.model]
+    if args.init:  # checked before any data is rendered
+        try:
+            arch.build(args.widen).load_weights(args.init)
+        except (OSError, ValueError) as exc:
+            raise SystemExit(f"--init {args.init}: not weights of {args.model} at --widen {args.widen:g} "
+                             f"({str(exc).splitlines()[0][:200]})") from None
     config = synth_config(args.model, args.max_rotation)
     splits = load_mnist(args.mnist)
     label_length = config.fixed_len or config.max_len
