@@ -67,7 +67,7 @@ def test_blocks_build_and_every_handler(reader):
 
     demo = app.build(reader)
     handlers = [f for f in demo.fns.values() if f.fn is not None and f.name != "load_example"]
-    assert {f.api_name for f in handlers} >= {"predict", "show_sketch", "show"}
+    assert {f.api_name for f in handlers} >= {"predict", "show_sketch", "show", "show_live"}
     canvas = transparent_canvas("35")
     empty = np.zeros((300, 900, 4), np.uint8)
     for handler in handlers:
@@ -75,13 +75,20 @@ def test_blocks_build_and_every_handler(reader):
         if handler.api_name == "predict":
             assert handler.fn(canvas, "gru")["digits"] == "35"
             continue
+        live = handler.api_name == "show_live"  # also takes and gives back the viewer's SteadyReading
+
+        def call(image, model, handler=handler, live=live):
+            outputs = handler.fn(image, model, *([SteadyReading()] if live else []))
+            assert len(outputs) == 4 + live and (not live or isinstance(outputs[4], SteadyReading))
+            return outputs
+
         image = {"background": None, "layers": [], "composite": canvas} if kind == "Sketchpad" else canvas
-        reading, table, seen, last = handler.fn(image, "gru")
+        reading, table, seen, last, *_ = call(image, "gru")
         assert ">35<" in reading and table.count('class="best"') == 2 and seen.ndim == 2
         assert last is not None
         blank = {"background": None, "layers": [], "composite": empty} if kind == "Sketchpad" else empty
-        assert "No digits found" in handler.fn(blank, "cnn")[0]
-        assert "Draw, upload or film" in handler.fn(None, "cnn")[0]
+        assert "No digits found" in call(blank, "cnn")[0]
+        assert "Draw, upload or film" in call(None, "cnn")[0]
 
 
 def test_live_readings_are_held_steady():
