@@ -20,8 +20,8 @@ def _conv(x, filters: int, separable: bool = False):
 
 
 def _column_features(inputs, widen: float):
-    """Convolutional features of each group of 4 columns, keeping the vertical layout: (batch, width / 4, 160),
-    160 times `widen` features."""
+    """Convolutional features of each group of 4 columns, keeping the vertical layout:
+    (batch, width / 4, 160 x widen)."""
     x = _conv(inputs, _widened(16, widen))  # 32 x W
     x = layers.MaxPooling2D(2)(x)  # 16 x W/2
     x = _conv(x, _widened(32, widen))
