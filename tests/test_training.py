@@ -130,8 +130,12 @@ def test_train_command_trains_a_widened_model_that_is_read(tmp_path, mnist_path)
     with pytest.raises(SystemExit):  # the seed models are built only as published
         main(["--model", "seed-cnn", "--widen", "2", "--mnist", mnist_path, "--out", str(tmp_path)])
     # Fine-tuning from them needs the same --widen, and says so before rendering any data.
-    with pytest.raises(SystemExit, match="not weights of cnn at --widen 1"):
+    with pytest.raises(SystemExit, match="are not laid out as cnn's at --widen 1"):
         main(["--model", "cnn", "--init", str(tmp_path / "cnn.keras"), "--mnist", mnist_path, "--out",
+              str(tmp_path / "tuned"), "--cache", str(tmp_path / "cache")])
+    (tmp_path / "notes.keras").write_text("not a model")
+    with pytest.raises(SystemExit, match="notes.keras could not be loaded"):
+        main(["--model", "cnn", "--init", str(tmp_path / "notes.keras"), "--mnist", mnist_path, "--out",
               str(tmp_path / "tuned"), "--cache", str(tmp_path / "cache")])
     assert not (tmp_path / "cache").exists()
 

@@ -22,6 +22,7 @@ import numpy as np
 
 from recognizer.architectures import ARCHITECTURES, BLANK, Architecture
 from recognizer.decoding import ctc_greedy, softmax
+from recognizer.inference import Recognizer
 from training.dataset import CachedStrings, SyntheticStrings, build_cache
 from training.mnist import load_mnist
 from training.synth import StringSynth, SynthConfig
@@ -147,14 +148,22 @@ def compile_model(arch: Architecture, learning_rate: keras.optimizers.schedules.
     return model
 
 
+def check_init(arch: Architecture, path: str, widen: float) -> None:
+    """Exit, saying why, where `path` does not hold a model of `arch` at `widen`."""
+    try:
+        source = Recognizer.load(arch.name, path).model  # its messages for a missing or corrupt file
+    except (FileNotFoundError, ValueError) as exc:
+        raise SystemExit(f"--init: {exc}") from None
+    model = arch.build(widen)
+    if [tuple(w.shape) for w in source.weights] != [tuple(w.shape) for w in model.weights]:
+        raise SystemExit(f"--init {path}: its {source.count_params():,} parameters are not laid out as {arch.name}'s "
+                         f"at --widen {widen:g} ({model.count_params():,})")
+
+
 def train(args: argparse.Namespace) -> dict:
     arch = ARCHITECTURES[args.model]
     if args.init:  # checked before any data is rendered
-        try:
-            arch.build(args.widen).load_weights(args.init)
-        except (OSError, ValueError) as exc:
-            raise SystemExit(f"--init {args.init}: not weights of {args.model} at --widen {args.widen:g} "
-                             f"({str(exc).splitlines()[0][:200]})") from None
+        check_init(arch, args.init, args.widen)
     config = synth_config(args.model, args.max_rotation)
     splits = load_mnist(args.mnist)
     label_length = config.fixed_len or config.max_len
