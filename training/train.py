@@ -22,7 +22,6 @@ import numpy as np
 
 from recognizer.architectures import ARCHITECTURES, BLANK, Architecture
 from recognizer.decoding import ctc_greedy, softmax
-from recognizer.inference import Recognizer
 from training.dataset import CachedStrings, SyntheticStrings, build_cache
 from training.mnist import load_mnist
 from training.synth import StringSynth, SynthConfig
@@ -148,22 +147,23 @@ def compile_model(arch: Architecture, learning_rate: keras.optimizers.schedules.
     return model
 
 
-def check_init(arch: Architecture, path: str, widen: float) -> None:
-    """Exit, saying why, where `path` does not hold a model of `arch` at `widen`."""
+def initial_weights(arch: Architecture, path: str, widen: float) -> list[np.ndarray]:
+    """The weights of `path`, a .keras file of `arch` at `widen`, to fine-tune from; exits, saying why, where it is
+    not one. Read with Keras alone, so that it works on every backend."""
     try:
-        source = Recognizer.load(arch.name, path).model  # its messages for a missing or corrupt file
-    except (FileNotFoundError, ValueError) as exc:
-        raise SystemExit(f"--init: {exc}") from None
+        source = keras.saving.load_model(path, compile=False, safe_mode=True)
+    except Exception as exc:  # missing, corrupt or foreign: say which file and why
+        raise SystemExit(f"--init {path} could not be loaded ({str(exc).splitlines()[0][:200]})") from None
     model = arch.build(widen)
     if [tuple(w.shape) for w in source.weights] != [tuple(w.shape) for w in model.weights]:
         raise SystemExit(f"--init {path}: its {source.count_params():,} parameters are not laid out as {arch.name}'s "
                          f"at --widen {widen:g} ({model.count_params():,})")
+    return source.get_weights()
 
 
 def train(args: argparse.Namespace) -> dict:
     arch = ARCHITECTURES[args.model]
-    if args.init:  # checked before any data is rendered
-        check_init(arch, args.init, args.widen)
+    init = initial_weights(arch, args.init, args.widen) if args.init else None  # before any data is rendered
     config = synth_config(args.model, args.max_rotation)
     splits = load_mnist(args.mnist)
     label_length = config.fixed_len or config.max_len
@@ -193,8 +193,8 @@ def train(args: argparse.Namespace) -> dict:
         0.0, decay_steps=args.epochs * steps, warmup_target=args.learning_rate, warmup_steps=min(500, steps))
     with distribution_scope():
         model = compile_model(arch, schedule, args.widen)
-        if args.init:  # fine-tune: start from trained weights of the same architecture
-            model.load_weights(args.init)
+        if init is not None:  # fine-tune: start from trained weights of the same architecture
+            model.set_weights(init)
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
     weights = out / f"{args.model}.keras"
