@@ -43,8 +43,8 @@ class Recognizer:
     A reading less probable than `no_digits_below` is a guess: the answer is "no digits". `load` takes that
     floor from the model's JSON beside its weights, where `python -m training.calibrate --write` puts it; a
     model never calibrated (the seed baselines) has none and keeps every reading. An unsure reading (under
-    `UNSURE_BELOW`) of ink that does not look written (`Preprocessed.pen_like`: the shading of a picture) is
-    answered "no digits" too.
+    `UNSURE_BELOW`) of ink that does not look written (`Preprocessed.pen_like`: the shading of a picture) or that
+    lies among other shapes (`Preprocessed.plain_ground`: an edge in a photo) is answered "no digits" too.
 
     Each image is read at the vertical shifts of `shifts` and the probabilities averaged, and a CTC model reads
     it so at every horizontal offset of `OFFSETS` (`views`). One image's copies go through the model's TensorFlow
@@ -171,7 +171,8 @@ class Recognizer:
                 predictions.append(Prediction("", 1.0, np.zeros((0, 10)), None))
                 continue
             digits, confidence, probabilities = self._decode(outputs[i])
-            floor = self.no_digits_below if pre.pen_like else max(self.no_digits_below, UNSURE_BELOW)
+            written = pre.pen_like and pre.plain_ground
+            floor = self.no_digits_below if written else max(self.no_digits_below, UNSURE_BELOW)
             if digits and confidence < floor:  # a guess, not a reading
                 digits, confidence, probabilities = "", 1.0 - confidence, np.zeros((0, 10))
             predictions.append(Prediction(digits, confidence, probabilities, pre.image))

@@ -35,6 +35,11 @@ LINE_SPAN = 0.5
 #: Pen, pencil and brush ink is about as strong all along a stroke; shading, photos and textures are not. Ink
 #: whose strength inside its strokes varies more than this (standard deviation over mean) is not pen-like.
 MAX_INK_VARIATION = 0.3
+#: Writing lies on a plain ground (paper, a canvas, a board); a shape picked out of a photo lies among others. The
+#: ink between a number's strokes (inside its box, away from the strokes; a 5x5 median, so that noise, specks and
+#: thin paper lines fade) varies by at most this share of the strokes' mean ink (standard deviation over mean) on
+#: a plain ground.
+MAX_GROUND_VARIATION = 0.15
 #: A number whose digits' centres run along a line that rises (or falls) from its first digit to its last by at
 #: least this share of their height is turned level before it is cut out, the models reading level lines; unless
 #: the line runs more than MAX_NUMBER_TILT degrees off level (digits written one above the other, not a line).
@@ -71,10 +76,12 @@ class InputSpec:
 @dataclass
 class Preprocessed:
     """The model-ready image (float32 (H, W), white ink on black) or None when no ink was found, and whether the
-    ink looks written (`pen_like`: even in strength along its strokes, unlike the shading of a picture)."""
+    ink looks written: `pen_like` (even in strength along its strokes, unlike the shading of a picture) and on a
+    `plain_ground` (not among the textures and edges of a photo)."""
 
     image: np.ndarray | None
     pen_like: bool = True
+    plain_ground: bool = True
 
 
 def _shrink(gray: np.ndarray, scale: float) -> np.ndarray:
@@ -478,12 +485,26 @@ def turned(ink: np.ndarray, degrees: float) -> np.ndarray:
     return out[y0 : y0 + bh, x0 : x0 + bw] if bw else ink
 
 
-def _pen_like(ink: np.ndarray, mask: np.ndarray) -> bool:
-    """Whether the ink strength inside the strokes of `mask` (their edges eroded away, where they are thick
-    enough to keep a core) varies by at most `MAX_INK_VARIATION` of its mean."""
+def _stroke_ink(ink: np.ndarray, mask: np.ndarray) -> np.ndarray:
+    """The ink strength inside the strokes of `mask` (their edges eroded away, where they are thick enough to keep
+    a core)."""
     core = cv2.erode(mask, np.ones((3, 3), np.uint8))
-    values = ink[core > 0] if core.any() else ink[mask > 0]
-    return bool(values.std() <= MAX_INK_VARIATION * values.mean())
+    return ink[core > 0] if core.any() else ink[mask > 0]
+
+
+def _pen_like(strokes: np.ndarray) -> bool:
+    """Whether the ink inside the strokes (`_stroke_ink`) varies by at most `MAX_INK_VARIATION` of its mean."""
+    return bool(strokes.std() <= MAX_INK_VARIATION * strokes.mean())
+
+
+def _plain_ground(ink: np.ndarray, mask: np.ndarray, strokes: np.ndarray) -> bool:
+    """Whether the ink around the strokes of `mask`, within the crop `ink`, varies by at most
+    `MAX_GROUND_VARIATION` of the strokes' mean ink."""
+    ground = cv2.compare(cv2.dilate(mask, np.ones((5, 5), np.uint8)), 0, cv2.CMP_EQ)
+    if not ground.any():
+        return True
+    _, spread = cv2.meanStdDev(cv2.medianBlur((ink * 255).astype(np.uint8), 5), mask=ground)
+    return bool(spread[0, 0] / 255.0 <= MAX_GROUND_VARIATION * strokes.mean())
 
 
 def stroke_width(mask: np.ndarray) -> float:
@@ -570,4 +591,5 @@ def preprocess(source: ImageSource, spec: InputSpec = InputSpec()) -> Preprocess
     tilt = number_tilt(mask)
     if tilt:
         crop = turned(crop, -tilt)
-    return Preprocessed(_fit(_thickened(crop, spec), spec), _pen_like(ink, mask))
+    strokes = _stroke_ink(ink, mask)
+    return Preprocessed(_fit(_thickened(crop, spec), spec), _pen_like(strokes), _plain_ground(ink, mask, strokes))

@@ -40,6 +40,19 @@ def shaded_ball(dark: bool = True) -> np.ndarray:
     return np.where(r < 1, ball, 255 if dark else 0).astype(np.uint8)
 
 
+def arc_among_gravel(seed: int = 0, pebbles: int = 300) -> np.ndarray:
+    """A gray photo of a dark open ring (a pen-like stroke, read as a 0 or a 6) among mid-gray pebbles that stop
+    short of it, as a shape picked out of a photo lies among others; `pebbles=0`: the ring alone on paper."""
+    rng = np.random.default_rng(seed)
+    image = np.full((240, 320), 210, np.uint8)
+    for _ in range(pebbles):
+        cv2.circle(image, (int(rng.integers(0, 320)), int(rng.integers(0, 240))), int(rng.integers(3, 8)), 130, -1)
+    ring = np.zeros_like(image)
+    cv2.ellipse(ring, (160, 120), (40, 80), 20, 0, 300, 255, 8, cv2.LINE_AA)
+    image[cv2.dilate(ring, np.ones((9, 9), np.uint8)) > 0] = 210
+    return np.minimum(image, 255 - ring * (190 / 255)).astype(np.uint8)
+
+
 @pytest.fixture(scope="session")
 def tiny_split() -> Split:
     """A made-up MNIST-like split: 20 font-drawn 28x28 glyphs of each digit, white on black."""

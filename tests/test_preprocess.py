@@ -8,7 +8,7 @@ from recognizer.images import to_gray
 from recognizer.preprocess import (
     MIN_STROKE, InputSpec, digit_mask, ink_map, number_tilt, preprocess, turned,
 )
-from tests.conftest import draw_number, shaded_ball
+from tests.conftest import arc_among_gravel, draw_number, shaded_ball
 from training.evaluate import cut_to_ink
 
 
@@ -271,6 +271,27 @@ def test_a_shaded_object_is_not_pen_like(dark):
     assert shaded.image is not None and not shaded.pen_like  # ink, but unevenly strong
     evenly = preprocess(np.where(ball == ball[0, 0], 255, 60).astype(np.uint8))
     assert evenly.image is not None and evenly.pen_like  # the same disc in one flat shade
+
+
+def test_written_numbers_lie_on_plain_ground():
+    number = draw_number("4072")
+    noisy = np.clip(number + np.random.default_rng(0).normal(0, 15, number.shape), 0, 255).astype(np.uint8)
+    ruled = number.copy()
+    ruled[::24] = np.minimum(ruled[::24], 150)  # thin paper lines through and around the digits
+    squared = ruled.copy()
+    squared[:, ::24] = np.minimum(squared[:, ::24], 150)
+    for paper in (number, noisy, ruled, squared, draw_number("4072", ink=255, paper=0)):
+        read = preprocess(paper)
+        assert read.image is not None and read.plain_ground
+
+
+@pytest.mark.parametrize("seed", [0, 1, 2])
+def test_a_stroke_among_the_textures_of_a_photo_is_not_on_plain_ground(seed):
+    among = preprocess(arc_among_gravel(seed))
+    assert among.image is not None and among.image.shape == (32, 32)  # the ring alone is the ink...
+    assert among.pen_like and not among.plain_ground  # ...and pen-like, but among pebbles
+    alone = preprocess(arc_among_gravel(seed, pebbles=0))
+    assert alone.plain_ground and alone.pen_like and alone.image.shape == among.image.shape
 
 
 @pytest.mark.parametrize("width", [12, 30, 50])

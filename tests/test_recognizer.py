@@ -10,8 +10,9 @@ from recognizer import inference
 from recognizer.architectures import ARCHITECTURES
 from recognizer.decoding import softmax
 from recognizer.inference import OFFSETS, SHIFTS, SHIPPED, Recognizer
+from recognizer import preprocess as preprocess_module
 from recognizer.preprocess import preprocess
-from tests.conftest import ROOT, draw_number, shaded_ball
+from tests.conftest import ROOT, arc_among_gravel, draw_number, shaded_ball
 from training.evaluate import edit_distance
 from training.mnist import load_mnist
 from training.synth import StringSynth, SynthConfig
@@ -146,6 +147,17 @@ def test_a_shaded_object_read_unsure_is_no_digits(recognizer, monkeypatch):
     assert recognizer.predict(draw_number("407")).digits == "407"
     refused = recognizer.predict(ball)
     assert refused.digits == "" and refused.probabilities.shape == (0, 10) and refused.image is not None
+
+
+def test_an_unsure_reading_of_a_shape_among_others_is_no_digits(recognizer, monkeypatch):
+    """A ring among pebbles is pen-like ink read as a 0 or a 6, but its ground is busy (`plain_ground`): read
+    unsure, it is answered "no digits", where written ink read just as unsurely is still answered."""
+    monkeypatch.setattr(inference, "UNSURE_BELOW", 1.01)  # every reading unsure
+    assert recognizer.predict(draw_number("407")).digits == "407"
+    refused = recognizer.predict(arc_among_gravel())
+    assert refused.digits == "" and refused.probabilities.shape == (0, 10) and refused.image is not None
+    monkeypatch.setattr(preprocess_module, "MAX_GROUND_VARIATION", 10.0)  # every ground plain: the guess shows
+    assert recognizer.predict(arc_among_gravel()).digits in {"0", "6"}
 
 
 def test_missing_and_corrupt_weights(tmp_path):

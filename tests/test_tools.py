@@ -32,3 +32,16 @@ def test_live_frames_move_a_little_and_flicker_is_counted():
     dark = [np.argwhere(frame.mean(axis=2) < 100).mean(axis=0) for frame in frames]
     assert np.abs(np.array(dark) - [59.5, 99.5]).max() < 6  # the dark block stays where it was, give or take
     assert tool.flicker(["1", "1", "7", "1", "", ""]) == 3 and tool.flicker(["5"] * 4) == 0
+
+
+def test_sample_photos_and_their_crops():
+    tool = load_tool("read_photos")
+    photos = tool.sample_photos()
+    names = [name for name, _ in photos]
+    assert len(photos) >= 30 and "text.png" not in names and "lion.jpg" in names and "chelsea.png" in names
+    assert all(photo.ndim == 3 and photo.shape[2] == 3 and photo.dtype == np.uint8 for _, photo in photos)
+    assert min(min(photo.shape[:2]) for _, photo in photos) >= tool.MIN_SIDE
+    photo = np.zeros((200, 300, 3), np.uint8)
+    cut = tool.crops(np.random.default_rng(0), photo, 50)
+    assert len(cut) == 50 and len({crop.shape for crop in cut}) > 10
+    assert all(40 <= crop.shape[0] <= 140 and crop.shape[1] <= 300 and crop.shape[2] == 3 for crop in cut)
