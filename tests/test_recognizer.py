@@ -7,10 +7,10 @@ import numpy as np
 import pytest
 
 from recognizer import inference
+from recognizer import preprocess as preprocess_module
 from recognizer.architectures import ARCHITECTURES
 from recognizer.decoding import softmax
 from recognizer.inference import OFFSETS, SHIFTS, SHIPPED, Recognizer
-from recognizer import preprocess as preprocess_module
 from recognizer.preprocess import preprocess
 from tests.conftest import ROOT, arc_among_gravel, draw_number, shaded_ball
 from training.evaluate import edit_distance
