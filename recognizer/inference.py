@@ -16,7 +16,7 @@ from recognizer.decoding import Prediction, decode_ctc, decode_positions, softma
 from recognizer.images import ImageSource
 from recognizer.lite import LiteCall, lite_path
 from recognizer.preprocess import Preprocessed, picture, preprocess
-from recognizer.sheet import find_sheet
+from recognizer.sheet import find_sheets
 
 if TYPE_CHECKING:
     import keras
@@ -62,7 +62,7 @@ class Recognizer:
         self.offsets = OFFSETS if self.arch.decoder == "ctc" else (0,)
         #: (rows, columns) by which each copy of an image is moved: every shift at the first offset, then the next
         self.views = [(shift, offset) for offset in self.offsets for shift in shifts]
-        #: Whether a picture read as no digits is read again cut to the sheet of paper it holds, if any.
+        #: Whether a picture read as no digits is read again cut to each region that may be a sheet of paper.
         self.read_sheets = True
         self.lite = lite
         self._load_model = load_model
@@ -142,18 +142,15 @@ class Recognizer:
         """Read many images, one model call per input width. Raises ValueError on the first unusable image.
 
         Images are never padded beyond their own width (as in training), so each reads exactly as it would alone.
-        Where no digits are found in the whole picture and it holds a sheet of paper that fills only part of it
-        (`find_sheet`), the sheet is read alone, and its reading is the answer where it is sure (`UNSURE_BELOW`).
+        Where no digits are found in the whole picture and it may hold a sheet of paper that fills only part of it
+        (`find_sheets`), each region that may be the sheet is read alone, and the answer is `best_sheet_reading`.
         """
         predictions = self._read([preprocess(image, self.arch.spec) for image in images])
         for i, prediction in enumerate(predictions):
             if not self.read_sheets or prediction.digits:
                 continue
-            sheet = find_sheet(picture(images[i]))
-            if sheet is not None:
-                again = self._read([preprocess(sheet, self.arch.spec)])[0]
-                if again.digits and again.confidence >= UNSURE_BELOW:
-                    predictions[i] = again
+            sheets = self._read([preprocess(sheet, self.arch.spec) for sheet in find_sheets(picture(images[i]))])
+            predictions[i] = best_sheet_reading(sheets) or prediction
         return predictions
 
     def _read(self, inputs: list[Preprocessed]) -> list[Prediction]:
@@ -195,6 +192,13 @@ class Recognizer:
         shape = (len(self.offsets), len(self.shifts), len(inputs), *outputs.shape[1:])
         mean = np.moveaxis(probabilities.reshape(shape).mean(axis=1), 1, 0)
         return np.log(np.maximum(mean, 1e-30)) if ctc else mean
+
+
+def best_sheet_reading(readings: Sequence[Prediction]) -> Prediction | None:
+    """Of the readings of the regions that may be a sheet, the sure one (`UNSURE_BELOW`) with the most digits (a sheet
+    found in part reads part of its number), then the surest; None where none is sure."""
+    sure = [reading for reading in readings if reading.digits and reading.confidence >= UNSURE_BELOW]
+    return max(sure, key=lambda reading: (len(reading.digits), reading.confidence), default=None)
 
 
 def moved_copies(inputs: Sequence[np.ndarray], views: Sequence[tuple[int, int]]) -> np.ndarray:

@@ -5,8 +5,9 @@ import numpy as np
 import pytest
 
 from recognizer.images import to_gray
-from recognizer.inference import SHIPPED, Recognizer
-from recognizer.sheet import find_sheet
+from recognizer.decoding import Prediction
+from recognizer.inference import SHIPPED, Recognizer, best_sheet_reading
+from recognizer.sheet import _filled_around, find_sheets
 from tests.conftest import ROOT, draw_number, load_tool
 
 held_up = load_tool("read_in_scene").held_up
@@ -33,29 +34,52 @@ def paper_with(number: str) -> np.ndarray:
     return cv2.copyMakeBorder(ink, 50, 50, 60, 60, cv2.BORDER_CONSTANT, value=235)
 
 
+def in_shadow(sheet: np.ndarray, share: float) -> np.ndarray:
+    """`sheet` with its left `share` in a hard shadow (60 % of the light)."""
+    dim = sheet.astype(np.float32)
+    dim[:, : int(share * sheet.shape[1])] *= 0.6
+    return dim.astype(np.uint8)
+
+
 @pytest.mark.parametrize("seed", range(4))
 def test_a_sheet_in_a_room_is_cut_out(seed):
     sheet = paper_with("385")
     scene = held_up(room(seed), sheet, (120 + 20 * seed, 90), degrees=-6 + 4 * seed)
-    crop = find_sheet(to_gray(scene))
-    assert crop is not None
+    crops = find_sheets(to_gray(scene))
+    assert 1 <= len(crops) <= 12
+
+    def edges(crop):
+        return np.concatenate([crop[:3].ravel(), crop[-3:].ravel(), crop[:, :3].ravel(), crop[:, -3:].ravel()])
+
+    # Among the regions that may be the sheet (some with a piece of the room beside it), the sheet cut clean: at its
+    # size, nothing of the room left at its edges (only paper, 0.92), the number's ink inside.
     h, w = sheet.shape
-    assert 0.8 * h < crop.shape[0] < 1.25 * h and 0.8 * w < crop.shape[1] < 1.25 * w, crop.shape
-    # Nothing of the room is left: only paper (0.92) and the number's ink.
-    border = np.concatenate([crop[:3].ravel(), crop[-3:].ravel(), crop[:, :3].ravel(), crop[:, -3:].ravel()])
-    assert border.min() > 0.8
-    assert (crop < 0.5).sum() > 0.5 * (sheet < 128).sum()
+    clean = [crop for crop in crops if 0.8 * h < crop.shape[0] < 1.25 * h and 0.8 * w < crop.shape[1] < 1.25 * w
+             and edges(crop).min() > 0.8 and (crop < 0.5).sum() > 0.5 * (sheet < 128).sum()]
+    assert clean, [(crop.shape, edges(crop).min()) for crop in crops]
+
+
+def test_the_cut_is_filled_with_the_paper_nearest_to_it():
+    """A sheet turned in the picture leaves corners outside it in its cut: they carry on the paper beside them, its
+    light and shadow, so that no edge is drawn where the sheet ends."""
+    paper = np.tile(np.linspace(0.5, 1.0, 60, dtype=np.float32), (40, 1))  # a shadow on the left
+    mask = np.zeros((40, 60), np.uint8)
+    cv2.fillConvexPoly(mask, np.int32([[8, 0], [59, 6], [52, 39], [0, 33]]), 1)
+    filled = _filled_around(np.where(mask > 0, paper, 0.0), mask)
+    assert np.array_equal(filled[mask > 0], paper[mask > 0])
+    assert np.abs(filled - paper).max() < 0.1  # each corner as bright as the paper next to it
+    assert filled[0, 0] < 0.6 < 0.9 < filled[39, 59]
 
 
 def test_no_sheet_where_the_paper_fills_the_picture_or_holds_nothing():
     number = cv2.resize(draw_number("4406", height=60), None, fx=3, fy=3)  # paper all round
-    assert find_sheet(to_gray(number)) is None
+    assert find_sheets(to_gray(number)) == []
     for name in ("paper-photo-385", "webcam-frame-8152", "sketch-2024", "paper-page-askew-2718"):
-        assert find_sheet(to_gray(ROOT / "examples" / f"{name}.png")) is None, name
-    assert find_sheet(to_gray(draw_number("12", height=40))) is None  # too small to hold a scene
+        assert find_sheets(to_gray(ROOT / "examples" / f"{name}.png")) == [], name
+    assert find_sheets(to_gray(draw_number("12", height=40))) == []  # too small to hold a scene
     blank = held_up(room(0), np.full((200, 400), 235, np.uint8), (120, 90), degrees=3)
-    assert find_sheet(to_gray(blank)) is None  # a sheet, but nothing written on it
-    assert find_sheet(to_gray(room(1))) is None
+    assert find_sheets(to_gray(blank)) == []  # a sheet, but nothing written on it
+    assert find_sheets(to_gray(room(1))) == []
 
 
 @pytest.mark.parametrize("name", SHIPPED)
@@ -66,3 +90,26 @@ def test_the_number_on_a_sheet_in_a_room_is_read(name):
     assert [p.digits for p in recognizer.predict_batch(scenes)] == ["385"] * 3
     recognizer.read_sheets = False
     assert [p.digits for p in recognizer.predict_batch(scenes)] != ["385"] * 3  # the whole picture is read wrong
+
+
+@pytest.mark.parametrize("name", SHIPPED)
+def test_a_sheet_in_shadow_or_on_a_light_desk_is_read(name):
+    """A shadow across the sheet splits it where brightness edges bound it, and a desk nearly as light as the paper
+    runs into it: bright regions find both."""
+    recognizer = Recognizer.load(name)
+    shadow = held_up(room(1), in_shadow(paper_with("385"), 0.4), (140, 90), degrees=-2)
+    desk = held_up(np.clip(room(0).astype(np.int32) + 90, 0, 255).astype(np.uint8), paper_with("385"), (120, 100),
+                   degrees=-4)
+    assert [p.digits for p in recognizer.predict_batch([shadow, desk])] == ["385"] * 2
+
+
+def test_the_reading_with_the_most_digits_is_kept():
+    """A sheet found only in part reads part of its number, as surely as the whole sheet reads all of it."""
+    def reading(digits, confidence):
+        return Prediction(digits, confidence, np.full((len(digits), 10), 0.1), None)
+
+    part, whole = reading("470", 0.99), reading("4703", 0.9)
+    assert best_sheet_reading([reading("", 0.97), part, whole, reading("47031", 0.5)]) is whole
+    assert best_sheet_reading([reading("4703", 0.7), whole]) is whole  # the same digits: the surest
+    assert best_sheet_reading([reading("", 0.97), reading("47031", 0.5)]) is None  # none sure
+    assert best_sheet_reading([]) is None

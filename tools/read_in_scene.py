@@ -3,8 +3,8 @@ a note photographed on a busy desk.
 
 Paper photos and webcam frames of validation digits (the synthesis' own renderings, which are cut to the sheet)
 are each read alone, then pasted, turned up to 8 degrees, at 30-70 % of the width of a 640x480 picture of
-something else (the photos that ship with Gradio and Matplotlib: animals, a tower, a portrait), and read again:
-as the recognizer reads (looking for the sheet where the whole picture reads as no digits), and whole.
+something else (the photos that ship with Gradio and Matplotlib: animals, a tower, a portrait), and read again one
+by one, timed: as the recognizer reads (looking for the sheet where the whole picture reads as no digits), and whole.
 
     python tools/read_in_scene.py --mnist ../shared/datasets/mnist.npz --count 200
 """
@@ -14,6 +14,7 @@ from __future__ import annotations
 import argparse
 import pathlib
 import sys
+import time
 
 import cv2
 import numpy as np
@@ -85,14 +86,19 @@ def main() -> None:
         recognizer = Recognizer.load(name)
         for style, items in sets.items():
             alone = recognizer.predict_batch([sheet for sheet, _, _ in items])
-            scene = recognizer.predict_batch([picture for _, picture, _ in items])
+            start = time.perf_counter()
+            scene = [recognizer.predict(picture) for _, picture, _ in items]
+            searched = (time.perf_counter() - start) / len(items)
             recognizer.read_sheets = False
-            whole = recognizer.predict_batch([picture for _, picture, _ in items])
+            start = time.perf_counter()
+            whole = [recognizer.predict(picture) for _, picture, _ in items]
+            unsearched = (time.perf_counter() - start) / len(items)
             recognizer.read_sheets = True
             right = [100 * sum(p.digits == label for p, (_, _, label) in zip(reads, items)) / len(items)
                      for reads in (alone, scene, whole)]
             print(f"{name} {style}: read right alone {right[0]:.1f} %, in a scene {right[1]:.1f} % "
-                  f"(the picture read whole, no sheet looked for: {right[2]:.1f} %; {len(items)} images)")
+                  f"({1000 * searched:.0f} ms a picture; read whole, no sheet looked for: {right[2]:.1f} %, "
+                  f"{1000 * unsearched:.0f} ms; {len(items)} images)")
 
 
 if __name__ == "__main__":
