@@ -25,8 +25,9 @@ MIN_SHEET, MAX_SHEET = 0.04, 0.85
 RECTANGULAR, SOLID = 0.9, 0.45
 #: Regions smaller than this share of the picture are not pieces of a sheet.
 PIECE = 0.005
-#: Bright regions: the picture above each of this many levels, evenly spaced between its darkest 5 % and brightest
-#: 0.5 %, cut also along sharp edges (gradient per pixel on a lightly smoothed copy; first none, then these).
+#: Bright regions: the picture above each of this many levels, evenly spaced between its median (paper is brighter
+#: than most of a picture) and its brightest 0.5 %, cut also along sharp edges (gradient per pixel on a lightly
+#: smoothed copy; first none, then these).
 LEVELS, SHARP_EDGES = 12, (0.03, 0.06)
 #: A bright region's convex hull fills this share of its bounding rotated rectangle, and the region this share of its
 #: hull (writing that reaches the sheet's edge cuts into it); it covers at least this share of the picture.
@@ -115,12 +116,12 @@ def _bright_hulls(small: np.ndarray) -> list[np.ndarray]:
     h, w = small.shape
     smooth = cv2.GaussianBlur(small, (0, 0), 0.7)
     gradient = np.hypot(cv2.Sobel(smooth, cv2.CV_32F, 1, 0, ksize=3), cv2.Sobel(smooth, cv2.CV_32F, 0, 1, ksize=3)) / 8
-    darkest, brightest = np.percentile(small, [50, 99.5])
+    median, brightest = np.percentile(small, [50, 99.5])
     hulls = []
     for sharp in (None, *SHARP_EDGES):
         uncut = np.ones((h, w), bool) if sharp is None else cv2.dilate((gradient > sharp).astype(np.uint8),
                                                                         np.ones((2, 2), np.uint8)) == 0
-        for level in np.linspace(darkest, brightest, LEVELS + 2)[1:-1]:
+        for level in np.linspace(median, brightest, LEVELS + 2)[1:-1]:
             outlines, _ = cv2.findContours(((small > level) & uncut).astype(np.uint8), cv2.RETR_EXTERNAL,
                                            cv2.CHAIN_APPROX_SIMPLE)
             for outline in outlines:
