@@ -195,10 +195,12 @@ class Recognizer:
 
 
 def best_sheet_reading(readings: Sequence[Prediction]) -> Prediction | None:
-    """Of the readings of the regions that may be a sheet, the sure one (`UNSURE_BELOW`) with the most digits (a sheet
-    found in part reads part of its number), then the surest; None where none is sure."""
+    """Of the readings of the regions that may be a sheet, the sure one (`UNSURE_BELOW`) with the most digits expected
+    right (its digits times its confidence): a sheet found only in part reads part of its number as surely as the whole
+    sheet reads all of it, and a region that takes in a piece of the room beside the sheet reads a digit more, less
+    surely. None where no reading is sure."""
     sure = [reading for reading in readings if reading.digits and reading.confidence >= UNSURE_BELOW]
-    return max(sure, key=lambda reading: (len(reading.digits), reading.confidence), default=None)
+    return max(sure, key=lambda reading: len(reading.digits) * reading.confidence, default=None)
 
 
 def moved_copies(inputs: Sequence[np.ndarray], views: Sequence[tuple[int, int]]) -> np.ndarray:

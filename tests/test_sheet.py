@@ -84,12 +84,14 @@ def test_no_sheet_where_the_paper_fills_the_picture_or_holds_nothing():
 
 @pytest.mark.parametrize("name", SHIPPED)
 def test_the_number_on_a_sheet_in_a_room_is_read(name):
+    """Twelve rooms: all but one at most read right (the room itself may read as a digit, unsure, where a line in it
+    looks like a 1: then no sheet is looked for); read whole, without the search, half at most."""
     recognizer = Recognizer.load(name)
-    scenes = [held_up(room(seed), paper_with("385"), (150, 100 + 20 * seed), degrees=-4 + 3 * seed)
-              for seed in range(3)]
-    assert [p.digits for p in recognizer.predict_batch(scenes)] == ["385"] * 3
+    scenes = [held_up(room(seed), paper_with("385"), (150, 100 + 20 * (seed % 3)), degrees=-4 + 3 * (seed % 3))
+              for seed in range(12)]
+    assert sum(p.digits == "385" for p in recognizer.predict_batch(scenes)) >= 11
     recognizer.read_sheets = False
-    assert [p.digits for p in recognizer.predict_batch(scenes)] != ["385"] * 3  # the whole picture is read wrong
+    assert sum(p.digits == "385" for p in recognizer.predict_batch(scenes)) <= 6
 
 
 @pytest.mark.parametrize("name", SHIPPED)
@@ -103,13 +105,16 @@ def test_a_sheet_in_shadow_or_on_a_light_desk_is_read(name):
     assert [p.digits for p in recognizer.predict_batch([shadow, desk])] == ["385"] * 2
 
 
-def test_the_reading_with_the_most_digits_is_kept():
-    """A sheet found only in part reads part of its number, as surely as the whole sheet reads all of it."""
+def test_the_reading_with_the_most_digits_expected_right_is_kept():
+    """A sheet found only in part reads part of its number as surely as the whole sheet reads all of it; a region that
+    takes in a piece of the room beside the sheet reads a digit more, less surely."""
     def reading(digits, confidence):
         return Prediction(digits, confidence, np.full((len(digits), 10), 0.1), None)
 
     part, whole = reading("470", 0.99), reading("4703", 0.9)
     assert best_sheet_reading([reading("", 0.97), part, whole, reading("47031", 0.5)]) is whole
     assert best_sheet_reading([reading("4703", 0.7), whole]) is whole  # the same digits: the surest
+    sheet, with_room = reading("385", 1.0), reading("3851", 0.67)
+    assert best_sheet_reading([with_room, sheet]) is sheet
     assert best_sheet_reading([reading("", 0.97), reading("47031", 0.5)]) is None  # none sure
     assert best_sheet_reading([]) is None
