@@ -96,11 +96,16 @@ def _holds_writing(small: np.ndarray, paper: np.ndarray, sheet: np.ndarray) -> b
     return int(stats[clear, cv2.CC_STAT_AREA].sum()) >= 0.005 * sheet.sum()
 
 
+def _gradient(image: np.ndarray) -> np.ndarray:
+    """Brightness change per pixel of `image` (0-1 gray): the 3x3 Sobel gradient's magnitude over its weight."""
+    return np.hypot(cv2.Sobel(image, cv2.CV_32F, 1, 0, ksize=3), cv2.Sobel(image, cv2.CV_32F, 0, 1, ksize=3)) / 8
+
+
 def _region_hulls(paper: np.ndarray) -> list[np.ndarray]:
     """Hulls of the regions between brightness edges of `paper` (the smoothed copy, writing closed away), merged
     with their neighbours (`_sheet_hulls`), at each strength of `BARRIERS`."""
     h, w = paper.shape
-    gradient = np.hypot(cv2.Sobel(paper, cv2.CV_32F, 1, 0, ksize=3), cv2.Sobel(paper, cv2.CV_32F, 0, 1, ksize=3)) / 8
+    gradient = _gradient(paper)
     hulls = []
     for barrier in BARRIERS:
         edges = cv2.dilate((gradient > barrier).astype(np.uint8), np.ones((3, 3), np.uint8))
@@ -114,8 +119,7 @@ def _bright_hulls(small: np.ndarray) -> list[np.ndarray]:
     """Hulls of the regions of `small` brighter than each of `LEVELS` levels, cut along `SHARP_EDGES`, that are solid
     and rectangular (`BRIGHT_RECTANGULAR`, `BRIGHT_SOLID`), writing inside them filled in."""
     h, w = small.shape
-    smooth = cv2.GaussianBlur(small, (0, 0), 0.7)
-    gradient = np.hypot(cv2.Sobel(smooth, cv2.CV_32F, 1, 0, ksize=3), cv2.Sobel(smooth, cv2.CV_32F, 0, 1, ksize=3)) / 8
+    gradient = _gradient(cv2.GaussianBlur(small, (0, 0), 0.7))
     median, brightest = np.percentile(small, [50, 99.5])
     hulls = []
     for sharp in (None, *SHARP_EDGES):

@@ -22,6 +22,7 @@ from tqdm import tqdm
 
 sys.path.insert(0, str(pathlib.Path(__file__).resolve().parents[1]))
 
+from recognizer.decoding import Prediction
 from recognizer.inference import Recognizer
 from training.mnist import load_mnist
 from training.synth import StringSynth, first_config
@@ -64,6 +65,13 @@ def in_scene(rng: np.random.Generator, sheet: np.ndarray, background: np.ndarray
     return held_up(scene, sheet, (rng.uniform(0, 640 - w), rng.uniform(0, 480 - h)), degrees)
 
 
+def read_timed(recognizer: Recognizer, pictures: list[np.ndarray]) -> tuple[list[Prediction], float]:
+    """The pictures read one by one, and the seconds a picture took."""
+    start = time.perf_counter()
+    readings = [recognizer.predict(picture) for picture in pictures]
+    return readings, (time.perf_counter() - start) / len(pictures)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--mnist", help="local mnist.npz (default: MNIST_NPZ or Keras' download)")
@@ -86,13 +94,9 @@ def main() -> None:
         recognizer = Recognizer.load(name)
         for style, items in sets.items():
             alone = recognizer.predict_batch([sheet for sheet, _, _ in items])
-            start = time.perf_counter()
-            scene = [recognizer.predict(picture) for _, picture, _ in items]
-            searched = (time.perf_counter() - start) / len(items)
+            scene, searched = read_timed(recognizer, [picture for _, picture, _ in items])
             recognizer.read_sheets = False
-            start = time.perf_counter()
-            whole = [recognizer.predict(picture) for _, picture, _ in items]
-            unsearched = (time.perf_counter() - start) / len(items)
+            whole, unsearched = read_timed(recognizer, [picture for _, picture, _ in items])
             recognizer.read_sheets = True
             right = [100 * sum(p.digits == label for p, (_, _, label) in zip(reads, items)) / len(items)
                      for reads in (alone, scene, whole)]
