@@ -44,7 +44,8 @@ class Recognizer:
     floor from the model's JSON beside its weights, where `python -m training.calibrate --write` puts it; a
     model never calibrated (the seed baselines) has none and keeps every reading. An unsure reading (under
     `UNSURE_BELOW`) of ink that does not look written (`Preprocessed.pen_like`: the shading of a picture) or that
-    lies among other shapes (`Preprocessed.plain_ground`: an edge in a photo) is answered "no digits" too.
+    lies among other shapes (`Preprocessed.plain_ground`: an edge in a photo, or a shape picked out from others above
+    or below it) is answered "no digits" too.
 
     Each image is read at the vertical shifts of `shifts` and the probabilities averaged, and a CTC model reads
     it so at every horizontal offset of `OFFSETS` (`views`). One image's copies go through the model's TensorFlow

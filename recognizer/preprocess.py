@@ -55,6 +55,9 @@ MAX_LINE_DIGITS = 100
 #: were read as digits (README, How it works).
 MIN_STROKE = 2.5
 TALL_PIECE = 0.5
+#: Shapes as tall as digits (35 % of the tallest) further than this share of the tallest one's height above or below
+#: the number's line are not on it (`_on_the_line`): a pen tap, a tick, a smudge, or in a photo other shapes.
+LINE_GAP = 0.5
 
 
 @dataclass(frozen=True)
@@ -77,7 +80,8 @@ class InputSpec:
 class Preprocessed:
     """The model-ready image (float32 (H, W), white ink on black) or None when no ink was found, and whether the
     ink looks written: `pen_like` (even in strength along its strokes, unlike the shading of a picture) and on a
-    `plain_ground` (not among the textures and edges of a photo)."""
+    `plain_ground` (not among the textures and edges of a photo, and with no shape as tall as its digits left out
+    above or below it: a stray mark, or in a photo other shapes)."""
 
     image: np.ndarray | None
     pen_like: bool = True
@@ -298,8 +302,10 @@ def _remove_lines(mask: np.ndarray) -> np.ndarray:
     return kept | crossing
 
 
-def digit_mask(ink: np.ndarray) -> np.ndarray:
-    """Binary mask (uint8 0/1) of the components that look like the digits of one number.
+def digit_mask(ink: np.ndarray) -> tuple[np.ndarray, bool]:
+    """Binary mask (uint8 0/1) of the components that look like the digits of one number, and whether shapes as
+    tall as digits were left out above or below the number's line (`_on_the_line`: stray marks, or other shapes of
+    a photo).
 
     The threshold splits the ink's values (Otsu's method); where that split set a frame (a desk strip, a sheet
     edge, a border) apart from everything else, the split of the rest decides instead, so that faint digits
@@ -309,13 +315,13 @@ def digit_mask(ink: np.ndarray) -> np.ndarray:
     factor = _pool_factor(ink.shape)
     sample = (ink[::factor, ::factor] * 255).astype(np.uint8)
     threshold = _ink_threshold(sample)
-    number, frames = _layout((ink > threshold).astype(np.uint8), factor)
+    number, frames, strays = _layout((ink > threshold).astype(np.uint8), factor)
     if frames.any():
         beside = cv2.dilate(frames, np.ones((5, 5), np.uint8))[::factor, ::factor] > 0  # with its soft edge
         rest = _ink_threshold(sample[~beside])
         if rest < threshold:
-            number, _ = _layout((ink > rest).astype(np.uint8), factor)
-    return number
+            number, _, strays = _layout((ink > rest).astype(np.uint8), factor)
+    return number, strays
 
 
 def _ink_threshold(ink8: np.ndarray) -> float:
@@ -324,18 +330,18 @@ def _ink_threshold(ink8: np.ndarray) -> float:
     return max(otsu / 255.0 * 0.8, MIN_CONTRAST)
 
 
-def _layout(full: np.ndarray, factor: int) -> tuple[np.ndarray, np.ndarray]:
+def _layout(full: np.ndarray, factor: int) -> tuple[np.ndarray, np.ndarray, bool]:
     """The number's components (`_number_components`) and the frames, at full resolution, analysed on a copy of
-    `full` max-pooled by `factor`."""
+    `full` max-pooled by `factor`; and whether shapes were left out off the number's line."""
     if factor == 1:
         return _number_components(full)
-    number, frames = _number_components(_pool(full, factor, cv2.MORPH_DILATE))
+    number, frames, strays = _number_components(_pool(full, factor, cv2.MORPH_DILATE))
     grow = np.ones((factor + 1, factor + 1), np.uint8)
 
     def upsampled(mask: np.ndarray) -> np.ndarray:
         return cv2.dilate(cv2.resize(mask, full.shape[::-1], interpolation=cv2.INTER_NEAREST), grow)
 
-    return full & upsampled(number), upsampled(frames) if frames.any() else np.zeros_like(full)
+    return full & upsampled(number), upsampled(frames) if frames.any() else np.zeros_like(full), strays
 
 
 def _significant(area: np.ndarray, candidates: np.ndarray, least: float) -> np.ndarray:
@@ -392,14 +398,15 @@ def _broken_edges(x: np.ndarray, y: np.ndarray, bw: np.ndarray, bh: np.ndarray, 
     return edges
 
 
-def _number_components(mask: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+def _number_components(mask: np.ndarray) -> tuple[np.ndarray, np.ndarray, bool]:
     """The connected components of a binary mask that form one number, and those that frame the image (sheet
-    edges, desk strips, borders), as uint8 masks."""
+    edges, desk strips, borders), as uint8 masks; and whether shapes as tall as digits were left out above or below
+    the number's line (`_on_the_line`)."""
     h, w = mask.shape
     mask = _remove_lines(mask)
     n, labels, stats, _ = cv2.connectedComponentsWithStats(mask, connectivity=8)
     if n <= 1:
-        return np.zeros_like(mask), np.zeros_like(mask)
+        return np.zeros_like(mask), np.zeros_like(mask), False
     x, y, bw, bh, area = (stats[1:, i] for i in range(5))
     touches_border = (x == 0) | (y == 0) | (x + bw == w) | (y + bh == h)
     spanning = touches_border & ((bw >= 0.9 * w) | (bh >= 0.9 * h))
@@ -409,14 +416,28 @@ def _number_components(mask: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     keep = _significant(area, ~frame_like, least) & (bh >= 3)
     frames = np.concatenate([[False], frame_like])[labels].astype(np.uint8) if frame_like.any() else np.zeros_like(mask)
     if not keep.any():
-        return np.zeros_like(mask), frames
+        return np.zeros_like(mask), frames, False
     tall = keep & (bh >= 0.35 * bh[keep].max())
-    # The number's box: tall components, then every kept piece overlapping it (broken strokes).
-    x0, y0 = x[tall].min(), y[tall].min()
-    x1, y1 = (x + bw)[tall].max(), (y + bh)[tall].max()
+    line = _on_the_line(tall, y, bh, area)
+    # The number's box: tall components on its line, then every kept piece overlapping it (broken strokes).
+    x0, y0 = x[line].min(), y[line].min()
+    x1, y1 = (x + bw)[line].max(), (y + bh)[line].max()
     inside = keep & (x < x1) & (x + bw > x0) & (y < y1) & (y + bh > y0)
     lookup = np.concatenate([[False], inside])
-    return lookup[labels].astype(np.uint8), frames
+    return lookup[labels].astype(np.uint8), frames, bool((tall & ~line).any())
+
+
+def _on_the_line(tall: np.ndarray, y: np.ndarray, bh: np.ndarray, area: np.ndarray) -> np.ndarray:
+    """The `tall` shapes on the number's line: of the rows that tall shapes make, each less than `LINE_GAP` of the
+    tallest one's height above or below the next in turn (so that the digits of a number written askew stay
+    together), the one that holds the most ink. A pen tap, tick or smudge well above or below the number would
+    stretch its box and squash its digits."""
+    order = np.flatnonzero(tall)[np.argsort(y[tall], kind="stable")]
+    bottoms = np.maximum.accumulate((y + bh)[order]) + LINE_GAP * bh[tall].max()
+    row = np.cumsum(np.concatenate([[True], y[order][1:] >= bottoms[:-1]])) - 1
+    line = np.zeros_like(tall)
+    line[order[row == np.argmax(np.bincount(row, weights=area[order]))]] = True
+    return line
 
 
 def number_tilt(mask: np.ndarray) -> float:
@@ -578,7 +599,7 @@ def preprocess(source: ImageSource, spec: InputSpec = InputSpec()) -> Preprocess
     """Run the whole pipeline on one image; `Preprocessed.image` is None when the image holds no ink."""
     gray = _dark_ink_on_light(picture(source))
     ink = ink_map(gray)
-    mask = digit_mask(ink)
+    mask, strays = digit_mask(ink)
     x0, y0, bw, bh = cv2.boundingRect(mask)
     if bw == 0:
         return Preprocessed(None)
@@ -592,4 +613,5 @@ def preprocess(source: ImageSource, spec: InputSpec = InputSpec()) -> Preprocess
     if tilt:
         crop = turned(crop, -tilt)
     strokes = _stroke_ink(ink, mask)
-    return Preprocessed(_fit(_thickened(crop, spec), spec), _pen_like(strokes), _plain_ground(ink, mask, strokes))
+    plain = not strays and _plain_ground(ink, mask, strokes)
+    return Preprocessed(_fit(_thickened(crop, spec), spec), _pen_like(strokes), plain)

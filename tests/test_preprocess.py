@@ -100,7 +100,7 @@ def test_strokes_crossing_a_paper_line_are_not_cut(degrees):
     number = draw_number("147", height=90)
     h, w = number.shape
     page[250 : 250 + h, 200 : 200 + w] = np.minimum(page[250 : 250 + h, 200 : 200 + w], number)
-    mask = digit_mask(ink_map(to_gray(page)))
+    mask, _ = digit_mask(ink_map(to_gray(page)))
     assert cv2.connectedComponents(mask)[0] - 1 == 3
 
 
@@ -119,7 +119,7 @@ def askew(image: np.ndarray, degrees: float) -> np.ndarray:
 
 
 def tilt_of(image: np.ndarray) -> float:
-    return number_tilt(digit_mask(ink_map(to_gray(image))))
+    return number_tilt(digit_mask(ink_map(to_gray(image)))[0])
 
 
 def touching_number(text: str) -> np.ndarray:
@@ -285,6 +285,38 @@ def test_written_numbers_lie_on_plain_ground():
         assert read.image is not None and read.plain_ground
 
 
+@pytest.mark.parametrize("mark", ["dot", "blot", "tick"])
+@pytest.mark.parametrize("below", [True, False])
+def test_a_stray_mark_above_or_below_the_number_is_left_out(mark, below):
+    """A pen tap, a blot with more ink than any one digit, or a tick, 1.5-3 digit heights off the number's line: the
+    number is cut out as without it (the mark would stretch its box and squash its digits), and its ground is not
+    plain, so that an unsure reading of it is refused as one of a shape picked out of a photo."""
+    clean = draw_number("4072")
+    h, w = clean.shape
+    paper = np.full((3 * h, w), 255, np.uint8)
+    number_rows = slice(0, h) if below else slice(2 * h, 3 * h)
+    paper[number_rows] = clean
+    centre = (w // 3, int(2.2 * h) if below else int(0.8 * h))
+    if mark == "tick":
+        cv2.line(paper, (centre[0] - 12, centre[1] - 14), (centre[0] + 12, centre[1] + 14), 0, 6)
+    else:
+        cv2.circle(paper, centre, 12 if mark == "dot" else 24, 0, -1)
+    read, alone = preprocess(paper), preprocess(clean)
+    assert read.image is not None and read.image.shape == alone.image.shape
+    assert np.abs(read.image - alone.image).mean() < 0.02
+    assert alone.plain_ground and not read.plain_ground
+
+
+def test_the_line_with_the_most_ink_is_the_number():
+    """Two numbers one above the other: the one written larger is read; the other is left out as off its line."""
+    small, large = draw_number("12", height=50), draw_number("4072")
+    paper = np.full((small.shape[0] + large.shape[0], large.shape[1]), 255, np.uint8)
+    paper[: small.shape[0], : small.shape[1]] = small
+    paper[small.shape[0]:] = large
+    read = preprocess(paper)
+    assert read.image.shape == preprocess(large).image.shape and not read.plain_ground
+
+
 @pytest.mark.parametrize("seed", [0, 1, 2])
 def test_a_stroke_among_the_textures_of_a_photo_is_not_on_plain_ground(seed):
     among = preprocess(arc_among_gravel(seed))
@@ -343,7 +375,7 @@ def test_noisy_dim_frame_finds_the_digits_not_the_noise(seed):
     clean = draw_number("4072", height=60, thickness=5).astype(np.float32) / 255  # 1: paper, 0: ink
     frame = cv2.GaussianBlur(0.55 * (1 - 0.3 * (1 - clean)), (0, 0), 1.0)
     frame += np.random.default_rng(seed).normal(0, 0.05, frame.shape)
-    mask = digit_mask(ink_map(frame.clip(0, 1)))
+    mask, _ = digit_mask(ink_map(frame.clip(0, 1)))
     drawn = (clean < 0.5).astype(np.uint8)
     np.testing.assert_allclose(cv2.boundingRect(mask), cv2.boundingRect(drawn), atol=3)
     assert 0.8 < mask.sum() / drawn.sum() < 1.3

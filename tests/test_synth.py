@@ -155,6 +155,29 @@ def test_numbers_are_written_askew_up_to_number_tilt(tiny_split):
     assert max(askew) > 10 and min(askew) < -10 and max(abs(t) for t in askew) <= 27
 
 
+def test_stray_marks_are_written_well_above_or_below_the_number(tiny_split):
+    """A pen tap, tick or smudge 0.2-0.5 of the number's height across, 1.5-3 heights from its middle (the stray-mark
+    evaluation sets' synthesis); the number itself is written as without it, and its label is the same."""
+    def synth(rate: float) -> StringSynth:
+        return StringSynth(tiny_split, SynthConfig(negative_rate=0.0, stray_mark_rate=rate))
+
+    above = 0
+    for seed in range(20):
+        plain, label = synth(0.0).ink_string(np.random.default_rng(seed))
+        marked, marked_label = synth(1.0).ink_string(np.random.default_rng(seed))
+        h = plain.shape[0]
+        assert marked_label == label and marked.shape[1] == plain.shape[1] and marked.shape[0] > 2 * h
+        top = np.array_equal(marked[:h], plain)
+        assert top or np.array_equal(marked[-h:], plain)
+        rows = np.flatnonzero((marked[h:] if top else marked[:-h]).max(axis=1) > 40)
+        middle = (rows[0] + rows[-1]) / 2 + (h if top else 0)
+        assert 0.1 * h <= rows[-1] - rows[0] + 1 <= 0.9 * h  # a smudge's blur and a tick's width reach beyond its size
+        assert 1.4 * h <= abs(middle - (h / 2 if top else marked.shape[0] - h / 2)) <= 3.1 * h
+        above += not top
+    assert 3 <= above <= 17  # either side
+    assert first_config().stray_mark_rate == 0.0  # the other evaluation sets are made without
+
+
 @pytest.mark.parametrize(("char", "top", "bottom"), [(".", 0.6, 1.0), (",", 0.6, 1.0), ("-", 0.3, 0.7),
                                                      (":", 0.1, 1.0)])
 def test_separators_sit_where_they_are_written(tiny_split, char, top, bottom):

@@ -58,6 +58,9 @@ EVAL_SETS = (
     # Numbers written along a line up to 25 degrees off level, or photographed askew.
     EvalSet("paper-askew-number", "paper", 500, synthesis={"number_tilt": 25.0}),
     EvalSet("canvas-askew-number", "canvas", 500, synthesis={"number_tilt": 25.0}),
+    # A pen tap, tick or smudge 1.5-3 of the number's height above or below it.
+    EvalSet("paper-stray-mark", "paper", 500, synthesis={"stray_mark_rate": 1.0}),
+    EvalSet("canvas-stray-mark", "canvas", 500, synthesis={"stray_mark_rate": 1.0}),
 )
 
 

@@ -51,6 +51,9 @@ class SynthConfig:
     # Degrees up to which a number's line runs off level (written or photographed askew): the askew evaluation sets.
     # Off in training: `preprocess` levels such numbers, and fine-tuning with 15° gained nothing (README, Training).
     number_tilt: float = 0.0
+    # Strings with a stray mark (a pen tap, a tick, a smudge) 1.5-3 of their height above or below them: the stray-mark
+    # evaluation sets. Off in training: `preprocess` leaves such marks out.
+    stray_mark_rate: float = 0.0
     fixed_len: int | None = None  # the seed baselines read exactly 4 digits
 
 
@@ -218,6 +221,8 @@ class StringSynth:
                 written = iter(glyphs)
                 glyphs = [self._separator(rng, c, band) if c in SEPARATORS else next(written) for c in label]
             ink = self.compose(rng, glyphs, {i for i, c in enumerate(label) if c in SEPARATORS})
+        if _chance(rng, cfg.stray_mark_rate):
+            ink = _with_stray_mark(rng, ink)
         if cfg.number_tilt:
             ink = turned(ink, rng.uniform(-cfg.number_tilt, cfg.number_tilt))
         return ink, digits
@@ -273,6 +278,35 @@ def _crop(img: np.ndarray, rows: bool = True) -> np.ndarray:
         return img
     columns = slice(xs.min(), xs.max() + 1)
     return img[ys.min() : ys.max() + 1, columns] if rows else img[:, columns]
+
+
+def _with_stray_mark(rng: np.random.Generator, ink: np.ndarray) -> np.ndarray:
+    """White-on-black `ink` with a stray mark 0.2-0.5 of its height across, its centre 1.5-3 of its height above or
+    below the number's middle: a pen tap (a dot), a tick or a smudge (a soft, fainter blot)."""
+    h, w = ink.shape
+    size, gap = rng.uniform(0.2, 0.5) * h, rng.uniform(1.5, 3.0) * h
+    mark = np.zeros((h + int(gap + size) + 4, w), np.float32)  # drawn below the number, turned over for above
+    centre = (float(rng.uniform(0, w)), h / 2 + gap)
+    kind = rng.choice(["dot", "tick", "smudge"])
+    if kind == "tick":
+        angle = rng.uniform(0, np.pi)
+        reach = np.array([np.cos(angle), np.sin(angle)]) * size / 2
+        ends = [tuple(int(v) for v in np.rint(np.add(centre, sign * reach))) for sign in (-1, 1)]
+        cv2.line(mark, ends[0], ends[1], 1.0, max(2, round(h / 10)), cv2.LINE_AA)
+    else:
+        axes = (max(1, round(size / 2)), max(1, round(size / 2 * rng.uniform(0.6, 1.0))))
+        cv2.ellipse(mark, tuple(int(v) for v in np.rint(centre)), axes, rng.uniform(0, 180), 0, 360, 1.0, -1,
+                    cv2.LINE_AA)
+        if kind == "smudge":
+            mark = cv2.GaussianBlur(mark, (0, 0), size / 6) * rng.uniform(0.6, 1.0)
+    if rng.random() < 0.5:
+        mark = mark[::-1]
+        number = slice(mark.shape[0] - h, None)
+    else:
+        number = slice(0, h)
+    out = _u8(mark)
+    out[number] = np.maximum(out[number], ink)
+    return out
 
 
 def _elastic(rng: np.random.Generator, img: np.ndarray, alpha: float, sigma: float) -> np.ndarray:
