@@ -58,6 +58,9 @@ TALL_PIECE = 0.5
 #: Shapes as tall as digits (35 % of the tallest) further than this share of the tallest one's height above or below
 #: the number's line are not on it (`_on_the_line`): a pen tap, a tick, a smudge, or in a photo other shapes.
 LINE_GAP = 0.5
+#: Shapes off the line are left out only while they hold less ink than this share of the line's: a stray mark is small
+#: beside a number, while the rows of a photo's shapes are alike (one picked out of them was read as a digit surely).
+MAX_STRAY_INK = 0.7
 
 
 @dataclass(frozen=True)
@@ -80,8 +83,8 @@ class InputSpec:
 class Preprocessed:
     """The model-ready image (float32 (H, W), white ink on black) or None when no ink was found, and whether the
     ink looks written: `pen_like` (even in strength along its strokes, unlike the shading of a picture) and on a
-    `plain_ground` (not among the textures and edges of a photo, and with no shape as tall as its digits left out
-    above or below it: a stray mark, or in a photo other shapes)."""
+    `plain_ground` (not among the textures and edges of a photo, and with no shape as tall as its digits above or
+    below it: a stray mark, or in a photo other shapes)."""
 
     image: np.ndarray | None
     pen_like: bool = True
@@ -304,8 +307,7 @@ def _remove_lines(mask: np.ndarray) -> np.ndarray:
 
 def digit_mask(ink: np.ndarray) -> tuple[np.ndarray, bool]:
     """Binary mask (uint8 0/1) of the components that look like the digits of one number, and whether shapes as
-    tall as digits were left out above or below the number's line (`_on_the_line`: stray marks, or other shapes of
-    a photo).
+    tall as digits lie above or below the number's line (`_on_the_line`: stray marks, or other shapes of a photo).
 
     The threshold splits the ink's values (Otsu's method); where that split set a frame (a desk strip, a sheet
     edge, a border) apart from everything else, the split of the rest decides instead, so that faint digits
@@ -332,7 +334,7 @@ def _ink_threshold(ink8: np.ndarray) -> float:
 
 def _layout(full: np.ndarray, factor: int) -> tuple[np.ndarray, np.ndarray, bool]:
     """The number's components (`_number_components`) and the frames, at full resolution, analysed on a copy of
-    `full` max-pooled by `factor`; and whether shapes were left out off the number's line."""
+    `full` max-pooled by `factor`; and whether shapes as tall as digits lie off the number's line."""
     if factor == 1:
         return _number_components(full)
     number, frames, strays = _number_components(_pool(full, factor, cv2.MORPH_DILATE))
@@ -400,8 +402,8 @@ def _broken_edges(x: np.ndarray, y: np.ndarray, bw: np.ndarray, bh: np.ndarray, 
 
 def _number_components(mask: np.ndarray) -> tuple[np.ndarray, np.ndarray, bool]:
     """The connected components of a binary mask that form one number, and those that frame the image (sheet
-    edges, desk strips, borders), as uint8 masks; and whether shapes as tall as digits were left out above or below
-    the number's line (`_on_the_line`)."""
+    edges, desk strips, borders), as uint8 masks; and whether shapes as tall as digits lie above or below the
+    number's line (`_on_the_line`), left out where they hold less ink than `MAX_STRAY_INK` of the line's."""
     h, w = mask.shape
     mask = _remove_lines(mask)
     n, labels, stats, _ = cv2.connectedComponentsWithStats(mask, connectivity=8)
@@ -419,12 +421,15 @@ def _number_components(mask: np.ndarray) -> tuple[np.ndarray, np.ndarray, bool]:
         return np.zeros_like(mask), frames, False
     tall = keep & (bh >= 0.35 * bh[keep].max())
     line = _on_the_line(tall, y, bh, area)
+    off_line = tall & ~line
+    if area[off_line].sum() >= MAX_STRAY_INK * area[line].sum():  # rows alike: not a number and a stray mark
+        line = tall
     # The number's box: tall components on its line, then every kept piece overlapping it (broken strokes).
     x0, y0 = x[line].min(), y[line].min()
     x1, y1 = (x + bw)[line].max(), (y + bh)[line].max()
     inside = keep & (x < x1) & (x + bw > x0) & (y < y1) & (y + bh > y0)
     lookup = np.concatenate([[False], inside])
-    return lookup[labels].astype(np.uint8), frames, bool((tall & ~line).any())
+    return lookup[labels].astype(np.uint8), frames, bool(off_line.any())
 
 
 def _on_the_line(tall: np.ndarray, y: np.ndarray, bh: np.ndarray, area: np.ndarray) -> np.ndarray:

@@ -308,13 +308,19 @@ def test_a_stray_mark_above_or_below_the_number_is_left_out(mark, below):
 
 
 def test_the_line_with_the_most_ink_is_the_number():
-    """Two numbers one above the other: the one written larger is read; the other is left out as off its line."""
-    small, large = draw_number("12", height=50), draw_number("4072")
-    paper = np.full((small.shape[0] + large.shape[0], large.shape[1]), 255, np.uint8)
-    paper[: small.shape[0], : small.shape[1]] = small
-    paper[small.shape[0]:] = large
-    read = preprocess(paper)
+    """Two numbers one above the other: the one written larger is read, the other left out as off its line; two
+    alike (`MAX_STRAY_INK`) are not a number and a stray mark, and are cut out together, as shapes in a photo."""
+    def stacked(top: np.ndarray, bottom: np.ndarray) -> np.ndarray:
+        paper = np.full((top.shape[0] + bottom.shape[0], max(top.shape[1], bottom.shape[1])), 255, np.uint8)
+        paper[: top.shape[0], : top.shape[1]] = top
+        paper[top.shape[0]:, : bottom.shape[1]] = bottom
+        return paper
+
+    large = draw_number("4072")
+    read = preprocess(stacked(draw_number("12", height=50), large))
     assert read.image.shape == preprocess(large).image.shape and not read.plain_ground
+    alike = preprocess(stacked(draw_number("5381"), large))
+    assert alike.image.shape[1] < read.image.shape[1] and not alike.plain_ground  # both rows, squashed to 32 high
 
 
 @pytest.mark.parametrize("seed", [0, 1, 2])

@@ -63,8 +63,8 @@ def test_reads_numbers_written_with_separators_askew_or_beside_a_stray_mark(reco
 
     The shipped models read 37 and 36 of the numbers with separators (94 % of the evaluation's set; before they
     learned separators, 16 and 11: a dot read as a 6, a dash as a 1; README, Training), 38 and 37 of the askew
-    ones (not turned level, 24 each; README, How it works), and STRAY of those with a stray mark (with the mark
-    in the number's box: BEFORE)."""
+    ones (not turned level, 24 each; README, How it works), and 40 and 39 of those with a stray mark (with the
+    mark kept in the number's box: 25 each)."""
     items = handwritten(40, min_len, max_len, seed=seed, **synthesis)
     readings = [p.digits for p in recognizer.predict_batch([image for image, _ in items])]
     right = sum(r == label for r, (_, label) in zip(readings, items))
