@@ -302,7 +302,24 @@ def _remove_lines(mask: np.ndarray) -> np.ndarray:
     span = limit + 4
     crossing = ((level & cv2.morphologyEx(kept, cv2.MORPH_CLOSE, np.ones((span, 1), np.uint8)))
                 | (upright & cv2.morphologyEx(kept, cv2.MORPH_CLOSE, np.ones((1, span), np.uint8))))
-    return kept | crossing
+    kept |= crossing
+    if upright.any():
+        kept &= ~_line_ends(kept, limit)
+    if level.any():
+        kept &= ~_line_ends(np.ascontiguousarray(kept.T), limit).T
+    return kept
+
+
+def _line_ends(mask: np.ndarray, limit: int) -> np.ndarray:
+    """The ends of upright paper lines that `_near_level_lines` left: thin pieces (at most twice a line's `limit`
+    and a pixel either side) five times as long as wide, running from the top or bottom border (or from a level
+    line along it, within a line's thickness and two pixels). A sheet seen in perspective has lines that do not all
+    lean as one: each is found where it keeps to the lean, and its end beyond, alone, was read as a 1."""
+    h, _ = mask.shape
+    _, labels, stats, _ = cv2.connectedComponentsWithStats(mask, connectivity=8)
+    y, bw, bh = (stats[1:, i] for i in (1, 2, 3))
+    ends = ((y <= limit + 2) | (y + bh >= h - limit - 2)) & (bw <= 2 * limit + 2) & (bh >= 5 * bw)
+    return np.concatenate([[False], ends])[labels].astype(np.uint8) if ends.any() else np.zeros_like(mask)
 
 
 def digit_mask(ink: np.ndarray) -> tuple[np.ndarray, bool]:
