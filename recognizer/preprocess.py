@@ -32,6 +32,11 @@ BROKEN_EDGE_COVER = 0.6
 MAX_LINE_TILT = 10.0
 #: A tilted paper line holds at least this share of the image's width (or height) in ink.
 LINE_SPAN = 0.5
+#: Passes looking for lines at slopes of their own (`_lines_of_their_own`), each way.
+OWN_LINE_PASSES = 3
+#: The share of a line found at its own slope with ink beside it: paper lines have little (where other lines or
+#: strokes cross them), the straight edges of strokes that span a number cut to its height much more.
+MAX_INK_BESIDE_LINES = 0.5
 #: Pen, pencil and brush ink is about as strong all along a stroke; shading, photos and textures are not. Ink
 #: whose strength inside its strokes varies more than this (standard deviation over mean) is not pen-like.
 MAX_INK_VARIATION = 0.3
@@ -223,8 +228,9 @@ def _fullest_lines(thin: tuple[np.ndarray, np.ndarray, int], degrees: np.ndarray
     return (counts[:, 1:] + counts[:, :-1]).max(axis=1) * stride
 
 
-def _line_slope(mask: np.ndarray, thickness: int) -> float:
-    """Slope (rows per column, within `MAX_LINE_TILT`) of the fullest thin straight near-horizontal line, or 0.
+def _line_slope(mask: np.ndarray, thickness: int) -> float | None:
+    """Slope (rows per column, within `MAX_LINE_TILT`) of the fullest thin straight near-horizontal line; None where
+    no line, level or tilted, holds `LINE_SPAN` of the width.
 
     A tilt wins only where its fullest line (`_fullest_lines`) holds `LINE_SPAN` of the width and more than the
     fullest level one.
@@ -236,7 +242,7 @@ def _line_slope(mask: np.ndarray, thickness: int) -> float:
     fine = coarse[np.argmax(counts)] + np.arange(-0.4, 0.45, 0.1)
     fine_counts = _fullest_lines(thin, fine)
     if fine_counts.max() < max(LINE_SPAN * mask.shape[1], counts[0] + 1):
-        return 0.0
+        return 0.0 if counts[0] >= LINE_SPAN * mask.shape[1] else None
     return float(np.tan(np.radians(fine[np.argmax(fine_counts)])))
 
 
@@ -254,19 +260,20 @@ def _thin_runs(runs_of: np.ndarray, thickness_of: np.ndarray, length: int, limit
     return runs & ~cv2.dilate(thick, np.ones((3, 3), np.uint8)) & 1
 
 
-def _near_level_lines(mask: np.ndarray, slope: float) -> np.ndarray:
+def _near_level_lines(mask: np.ndarray, slope: float, drift: bool = False) -> np.ndarray:
     """Pixels of long thin lines of the given slope (rows per column), and a pixel either side (anti-aliased edges).
 
-    A line runs at least 85 % of the width and is at most 2 % of the image's short side thick. A tilted line
-    is found on a copy sheared so that it runs level, where allowances are made: a row up or down (the
-    shear's rounding, slight curl or perspective), gaps of 2 % of the width (a faint line thresholded in
-    pieces) and, when measuring length, ink outside the image (lines leaving it through the top or bottom).
+    A line runs at least 85 % of the width and is at most 2 % of the image's short side thick. A tilted line,
+    and with `drift` a level one, is found on a copy sheared so that it runs level, where allowances are made: a row
+    up or down (the shear's rounding, slight curl or perspective), gaps of 2 % of the width (a faint line thresholded
+    in pieces) and, when measuring length, ink outside the image (lines leaving it through the top or bottom).
+    Without `drift`, a level line is one unbroken row.
     """
     h, w = mask.shape
     length, limit = int(0.85 * w), _line_limit(mask)
     if length < 15:
         return np.zeros_like(mask)
-    if slope == 0:
+    if slope == 0 and not drift:
         return mask & cv2.dilate(_thin_runs(mask, mask, length, limit), np.ones((3, 3), np.uint8))
     rise = int(np.ceil(abs(slope) * w))
     shear = np.float32([[1, 0, 0], [-slope, 1, rise if slope > 0 else 0]])
@@ -286,10 +293,12 @@ def _near_level_lines(mask: np.ndarray, slope: float) -> np.ndarray:
 
 def _remove_lines(mask: np.ndarray) -> np.ndarray:
     """Drop long thin straight lines, level or tilted by up to `MAX_LINE_TILT`: ruled and squared paper lines
-    (a photo of a sheet is rarely square to it), table borders. Strokes crossing them are not cut."""
+    (a photo of a sheet is rarely square to it; seen in perspective, its lines do not all lean as one), a notebook's
+    margin line, table borders. Strokes crossing them are not cut."""
     limit = _line_limit(mask)
-    slope = _line_slope(mask, limit + 2)
-    level = _near_level_lines(mask, slope)
+    sheet_slope = _line_slope(mask, limit + 2)
+    slope = sheet_slope or 0.0
+    level = _near_level_lines(mask, slope, drift=sheet_slope is not None)
     # A sheet turns as a whole: its upright lines (squared paper, a margin) lean as its level ones do.
     across = np.ascontiguousarray(mask.T)
     lean = np.degrees(np.arctan([-slope]))
@@ -297,6 +306,9 @@ def _remove_lines(mask: np.ndarray) -> np.ndarray:
         upright = np.zeros_like(mask)  # ruled, not squared: no upright line leans with the sheet
     else:
         upright = _near_level_lines(across, -slope).T
+    # Lines that do not lean with the sheet: a notebook's margin line, the lines of a page seen in perspective.
+    level |= _lines_of_their_own(mask, level | upright, limit)
+    upright |= _lines_of_their_own(across, (level | upright).T, limit).T
     kept = mask & ~(level | upright)
     # Where a stroke crosses a line, the line's pixels between its two ends stay: the stroke is not cut.
     span = limit + 4
@@ -304,21 +316,71 @@ def _remove_lines(mask: np.ndarray) -> np.ndarray:
                 | (upright & cv2.morphologyEx(kept, cv2.MORPH_CLOSE, np.ones((1, span), np.uint8))))
     kept |= crossing
     if upright.any():
-        kept &= ~_line_ends(kept, limit)
+        kept &= ~_line_ends(kept, upright, limit)
     if level.any():
-        kept &= ~_line_ends(np.ascontiguousarray(kept.T), limit).T
+        kept &= ~_line_ends(np.ascontiguousarray(kept.T), np.ascontiguousarray(level.T), limit).T
     return kept
 
 
-def _line_ends(mask: np.ndarray, limit: int) -> np.ndarray:
-    """The ends of upright paper lines that `_near_level_lines` left: thin pieces (at most twice a line's `limit`
-    and a pixel either side) five times as long as wide, running from the top or bottom border (or from a level
-    line along it, within a line's thickness and two pixels). A sheet seen in perspective has lines that do not all
-    lean as one: each is found where it keeps to the lean, and its end beyond, alone, was read as a 1."""
+def _lines_of_their_own(mask: np.ndarray, found: np.ndarray, limit: int) -> np.ndarray:
+    """Near-level lines of `mask` outside `found` that do not lean with the sheet (a notebook's margin line, the lines
+    of a page seen in perspective): each pass finds the fullest line left at its own slope and those parallel to it,
+    keeps the `_paper_pieces` of them, and ends the search where there are none; `OWN_LINE_PASSES` at most."""
+    lines = np.zeros_like(mask)
+    for _ in range(OWN_LINE_PASSES):
+        rest = np.ascontiguousarray(mask & ~(found | lines))
+        slope = _line_slope(rest, limit + 2)
+        more = None if slope is None else _paper_pieces(rest, _near_level_lines(mask, slope, drift=True) & rest, limit)
+        if more is None or not more.any():
+            break
+        lines |= more
+    return lines
+
+
+def _paper_pieces(rest: np.ndarray, candidates: np.ndarray, limit: int) -> np.ndarray:
+    """The pixels of `candidates` (near-level lines found in `rest`) that belong to paper lines.
+
+    Paper lines reach `EDGE_OVER_DIGITS` times as far along them as the thicker shapes do (digits; not other lines or
+    thin 1s): a thin 1, or the straight edge of a stroke, in a number cut to its height does not. A piece with other
+    ink running along beside it (within a line's thickness and two pixels above or below; the image's border counts
+    as ink) over `MAX_INK_BESIDE_LINES` of its pixels or more, or thicker than a line (specks of a noisy desk strip
+    lined up), is no paper line; in the others, pixels with ink along beside them stay: a stroke along a line (a
+    2's foot on a ruled line).
+    """
+    reach = limit + 2
+    count, labels, stats, _ = cv2.connectedComponentsWithStats(candidates, connectivity=8)
+    area, extent = stats[:, cv2.CC_STAT_AREA], stats[:, cv2.CC_STAT_WIDTH]
+    other = rest & ~candidates
+    along = cv2.erode(other, np.ones((1, reach + 1), np.uint8))  # not where other lines cross it
+    padded = cv2.copyMakeBorder(along, reach, reach, 0, 0, cv2.BORDER_CONSTANT, value=1)
+    beside = cv2.dilate(padded, np.ones((2 * reach + 1, 1), np.uint8))[reach:-reach] & candidates
+    paper = ((np.bincount(labels[beside > 0], minlength=count) < MAX_INK_BESIDE_LINES * area)
+             & (area <= (2 * limit + 2) * extent))
+    paper[0] = False
+    if not paper.any():
+        return np.zeros_like(candidates)
+    shapes = cv2.connectedComponentsWithStats(other, connectivity=8)[2][1:]
+    reaches = shapes[:, cv2.CC_STAT_WIDTH]
+    tallest = reaches[shapes[:, cv2.CC_STAT_AREA] > reach * reaches].max(initial=0)
+    start = stats[paper, cv2.CC_STAT_LEFT]
+    if (start + extent[paper]).max() - start.min() <= EDGE_OVER_DIGITS * tallest:
+        return np.zeros_like(candidates)
+    return paper[labels].astype(np.uint8) & ~beside
+
+
+def _line_ends(mask: np.ndarray, lines: np.ndarray, limit: int) -> np.ndarray:
+    """What is left of upright paper lines that `_near_level_lines` found in part or not at all: thin pieces (at
+    most twice a line's `limit` and a pixel either side) five times as long as wide, running from the top or bottom
+    border (or from a level line along it), or on from a found upright line (`lines`), within a line's thickness and
+    two pixels. A sheet seen in perspective has lines that do not all lean as one: each is found where it keeps to a
+    lean, and the rest of it, alone, was read as a 1."""
     h, _ = mask.shape
     _, labels, stats, _ = cv2.connectedComponentsWithStats(mask, connectivity=8)
     y, bw, bh = (stats[1:, i] for i in (1, 2, 3))
-    ends = ((y <= limit + 2) | (y + bh >= h - limit - 2)) & (bw <= 2 * limit + 2) & (bh >= 5 * bw)
+    reach = limit + 2
+    on_from_line = np.bincount(labels[cv2.dilate(lines, np.ones((2 * reach + 1, 3), np.uint8)) > 0],
+                               minlength=len(y) + 1)[1:] > 0
+    ends = ((y <= reach) | (y + bh >= h - reach) | on_from_line) & (bw <= 2 * limit + 2) & (bh >= 5 * bw)
     return np.concatenate([[False], ends])[labels].astype(np.uint8) if ends.any() else np.zeros_like(mask)
 
 

@@ -10,6 +10,8 @@ from recognizer.preprocess import (
 )
 from tests.conftest import arc_among_gravel, draw_number, shaded_ball
 from training.evaluate import cut_to_ink
+from training.mnist import load_mnist
+from training.synth import StringSynth, first_config
 
 
 def ink_columns(image: np.ndarray) -> int:
@@ -285,9 +287,18 @@ def test_written_numbers_lie_on_plain_ground():
         assert read.image is not None and read.plain_ground
 
 
+def in_perspective(page: np.ndarray, squeeze: float) -> np.ndarray:
+    """A photo of `page` seen from below: its top corners drawn in by `squeeze` of the width each, so that its upright
+    lines lean towards each other and do not all lean as one."""
+    h, w = page.shape
+    corners = np.float32([[0, 0], [w, 0], [w, h], [0, h]])
+    seen = corners + np.float32([[squeeze * w, 0], [-squeeze * w, 0], [0, 0], [0, 0]])
+    return cv2.warpPerspective(page, cv2.getPerspectiveTransform(corners, seen), (w, h),
+                               borderMode=cv2.BORDER_REPLICATE)
+
+
 def squared_sheet_in_perspective(number: str = "", squeeze: float = 0.02) -> np.ndarray:
-    """A photo of squared paper (and `number` written on it) seen from below: its upright lines lean towards each
-    other by `squeeze` of the width each, so that they do not all lean as one."""
+    """A photo of squared paper (and `number` written on it) seen from below (`in_perspective`)."""
     h, w = 240, 320
     page = np.full((h, w), 235, np.uint8)
     for x in range(8, w, 28):
@@ -297,10 +308,7 @@ def squared_sheet_in_perspective(number: str = "", squeeze: float = 0.02) -> np.
     if number:
         ink = cv2.resize(draw_number(number, height=60, thickness=4), (160, 70))
         page[85:155, 80:240] = np.minimum(page[85:155, 80:240], ink)
-    corners = np.float32([[0, 0], [w, 0], [w, h], [0, h]])
-    seen = corners + np.float32([[squeeze * w, 0], [-squeeze * w, 0], [0, 0], [0, 0]])
-    return cv2.warpPerspective(page, cv2.getPerspectiveTransform(corners, seen), (w, h),
-                               borderMode=cv2.BORDER_REPLICATE)
+    return in_perspective(page, squeeze)
 
 
 def test_ends_of_paper_lines_in_perspective_are_not_ink():
@@ -309,6 +317,37 @@ def test_ends_of_paper_lines_in_perspective_are_not_ink():
     assert preprocess(squared_sheet_in_perspective()).image is None
     written = preprocess(squared_sheet_in_perspective("4072")).image
     assert written is not None and 3 * written.shape[0] <= ink_columns(written) <= 5 * written.shape[0]
+
+
+@pytest.mark.parametrize(("grid", "squeeze"), [(False, 0.01), (True, 0.005), (True, 0.01), (True, 0.02)])
+def test_a_number_beside_a_margin_line_seen_in_perspective_keeps_its_width(grid, squeeze):
+    """Seen in perspective, a notebook page's margin line does not lean as its other lines do: found at a slope of its
+    own (`_lines_of_their_own`), it is not ink, and a number written on the page keeps its width. Left, it was a
+    thin shape as tall as the page, and the number was lost beside it (4-10 ink columns of 63)."""
+    page = ruled_page(0, grid)
+    number = draw_number("274", height=90)
+    h, w = number.shape
+    page[250 : 250 + h, 200 : 200 + w] = np.minimum(page[250 : 250 + h, 200 : 200 + w], number)
+    square, seen = preprocess(page).image, preprocess(in_perspective(page, squeeze)).image
+    assert seen is not None and abs(ink_columns(seen) - ink_columns(square)) <= 8
+
+
+def test_no_line_of_its_own_is_found_in_numbers_cut_to_their_height(mnist_path):
+    """In a number cut to its height every digit spans the image, and a thin 1 or the straight edge of a stroke runs
+    its whole height as a margin line does: the search for lines at slopes of their own finds none in 300 such crops
+    of MNIST test digits (`_paper_pieces`: without the comparison with the digits' height it took strokes from 5 of
+    them, without the ink beside the lines from 1)."""
+    synth = StringSynth(load_mnist(mnist_path)["test"], first_config(negative_rate=0.0, printed_rate=0.0))
+    rng = np.random.default_rng(3)
+    found = 0
+    for _ in range(300):
+        ink = ink_map(to_gray(cut_to_ink(synth.ink_string(rng)[0], rng.uniform(1.0, 3.0))))
+        mask = (ink > pipeline._ink_threshold((ink * 255).astype(np.uint8))).astype(np.uint8)
+        limit = pipeline._line_limit(mask)
+        across = np.ascontiguousarray(mask.T)
+        found += bool(pipeline._lines_of_their_own(mask, np.zeros_like(mask), limit).any()
+                      or pipeline._lines_of_their_own(across, np.zeros_like(across), limit).any())
+    assert found == 0
 
 
 @pytest.mark.parametrize("mark", ["dot", "blot", "tick"])

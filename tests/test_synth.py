@@ -7,8 +7,8 @@ from training.dataset import (
     CachedStrings, SyntheticStrings, build_cache, encode_label, padded_widths, render_sample,
 )
 from training.synth import (
-    NO_DIGIT_KINDS, SEPARATORS, STYLES, StringSynth, SynthConfig, _crop, _shapes, _thin_strokes, first_config,
-    no_digit_image,
+    NO_DIGIT_KINDS, SEPARATORS, STYLES, StringSynth, SynthConfig, _crop, _margin_line, _shapes, _thin_strokes,
+    first_config, no_digit_image,
 )
 
 
@@ -176,6 +176,30 @@ def test_stray_marks_are_written_well_above_or_below_the_number(tiny_split):
         above += not top
     assert 3 <= above <= 17  # either side
     assert first_config().stray_mark_rate == 0.0  # the other evaluation sets are made without
+
+
+@pytest.mark.parametrize("tilt", [-0.14, 0.0, 0.14])
+def test_margin_lines_lean_with_the_sheet_left_of_the_number(tilt):
+    """A notebook's margin line (the margin-line evaluation set's synthesis): one or two upright lines 1-2 pixels wide
+    and 0.15-0.45 dark, leaning with the sheet's rulings (`tilt`, columns per row), left of the number's first ink
+    column in every row; no other evaluation set has one."""
+    h, w, first_ink = 120, 300, 80
+    gy, gx = np.mgrid[0:h, 0:w].astype(np.float32)
+    doubled = 0
+    for seed in range(20):
+        lines = _margin_line(np.random.default_rng(seed), gx, gy, tilt, first_ink)
+        assert set(np.unique(lines)) - {0.0} and 0.15 <= lines.max() <= 0.45 and np.ptp(lines[lines > 0]) == 0
+        rows = [np.flatnonzero(row) for row in lines]
+        assert all(len(columns) == 0 or columns.max() < first_ink - 1 for columns in rows)
+        inked = [columns for columns in rows if len(columns)]
+        assert len(inked) >= h // 2
+        runs = {int(np.sum(np.diff(columns) > 1)) + 1 for columns in inked}
+        assert runs <= {1, 2} and max(len(columns) for columns in inked) <= 4
+        doubled += 2 in runs
+        ys = [y for y, columns in enumerate(rows) if len(columns)]
+        assert np.polyfit(ys, [rows[y].max() for y in ys], 1)[0] == pytest.approx(-tilt, abs=0.03)
+    assert 1 <= doubled <= 12
+    assert first_config().margin_rate == 0.0 and SynthConfig().margin_rate == 0.0
 
 
 @pytest.mark.parametrize(("char", "top", "bottom"), [(".", 0.6, 1.0), (",", 0.6, 1.0), ("-", 0.3, 0.7),

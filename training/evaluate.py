@@ -61,6 +61,9 @@ EVAL_SETS = (
     # A pen tap, tick or smudge 1.5-3 of the number's height above or below it.
     EvalSet("paper-stray-mark", "paper", 500, synthesis={"stray_mark_rate": 1.0}),
     EvalSet("canvas-stray-mark", "canvas", 500, synthesis={"stray_mark_rate": 1.0}),
+    # A notebook page's margin line left of the number, the page seen in perspective half of the time.
+    EvalSet("paper-margin-line", "paper", 500, synthesis={"ruled_rate": 1.0, "ruling_tilt": 8.0, "margin_rate": 1.0,
+                                                          "perspective_rate": 0.5, "photo_margin": (1.0, 3.0)}),
 )
 
 

@@ -47,6 +47,10 @@ class SynthConfig:
     ruled_rate: float = 0.5  # photos of ruled (70 %) or squared (30 %) paper
     ruling_tilt: float = 8.0  # degrees up to which a sheet's lines run off level (a photo taken askew)
     photo_margin: tuple[float, float] = (0.3, 1.5)  # range of the paper around a photo's number, in its heights
+    # Ruled and squared photos with a notebook's margin line (one or two upright lines, darker than the rulings, left
+    # of the number): the margin-line evaluation set. Off in training.
+    margin_rate: float = 0.0
+    perspective_rate: float = 0.3  # photos seen slightly in perspective
     separator_rate: float = 0.1  # handwritten strings with one or two `SEPARATORS` between their digits
     # Degrees up to which a number's line runs off level (written or photographed askew): the askew evaluation sets.
     # Off in training: `preprocess` levels such numbers, and fine-tuning with 15° gained nothing (README, Training).
@@ -374,6 +378,8 @@ def _photo(rng: np.random.Generator, ink: np.ndarray, config: SynthConfig, webca
         page -= darkness * ((gy - tilt * gx - offset) % step < 1).astype(np.float32)
         if ruling == "grid":
             page -= darkness * ((gx + tilt * gy - offset) % step < 1).astype(np.float32)
+        if _chance(rng, config.margin_rate):
+            page -= _margin_line(rng, gx, gy, tilt, first_ink)
     img = page * (1.0 - contrast * img)
     # Uneven light: a gradient and a soft shadow.
     light = 1.0 - rng.uniform(0, 0.35) * (gx / w if rng.random() < 0.5 else gy / h)
@@ -385,7 +391,7 @@ def _photo(rng: np.random.Generator, ink: np.ndarray, config: SynthConfig, webca
     if webcam and rng.random() < 0.4:  # the desk beside the sheet, never over the writing
         d = min(int(rng.uniform(0.03, 0.15) * w), int(0.7 * first_ink))
         img[:, :d] = rng.uniform(0.05, 0.4)
-    if rng.random() < 0.3:  # slight perspective and rotation
+    if rng.random() < config.perspective_rate:  # slight perspective and rotation
         src = np.float32([[0, 0], [w, 0], [w, h], [0, h]])
         jitter = (rng.uniform(-0.04, 0.04, (4, 2)) * [w, h]).astype(np.float32)
         matrix = cv2.getPerspectiveTransform(src, src + jitter)
@@ -402,6 +408,22 @@ def _photo(rng: np.random.Generator, ink: np.ndarray, config: SynthConfig, webca
     color = np.stack([img * rng.uniform(0.9, 1.0), img * rng.uniform(0.92, 1.0), img], axis=-1)
     ok, buf = cv2.imencode(".jpg", _u8(color), [cv2.IMWRITE_JPEG_QUALITY, int(rng.integers(30, 95))])
     return cv2.imdecode(buf, cv2.IMREAD_COLOR)[:, :, ::-1]
+
+
+def _margin_line(rng: np.random.Generator, gx: np.ndarray, gy: np.ndarray, tilt: float, first_ink: int
+                 ) -> np.ndarray:
+    """How much darker a notebook's margin line makes the page: one or two upright lines 1-2 pixels wide, 0.15-0.45
+    dark (a red or pink line as the gray of a photo sees it), leaning with the sheet (`tilt`) and left of the
+    number's first ink column in every row."""
+    room = first_ink - 2 + min(0.0, tilt * (gy.shape[0] - 1))  # where the line may cross the top or bottom row
+    x = rng.uniform(0.2, 0.8) * max(room, 1.0)
+    width, darkness = int(rng.integers(1, 3)), rng.uniform(0.15, 0.45)
+    across = gx + tilt * gy - x
+    lines = (across >= 0) & (across < width)
+    if rng.random() < 0.3:  # a double margin line
+        gap = rng.uniform(3, 6) * width
+        lines |= (across >= -gap) & (across < width - gap)
+    return darkness * lines.astype(np.float32)
 
 
 NO_DIGIT_KINDS = ("blank-canvas", "blank-paper", "letters", "picture")
