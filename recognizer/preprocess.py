@@ -307,7 +307,8 @@ def _remove_lines(mask: np.ndarray) -> np.ndarray:
     else:
         upright = _near_level_lines(across, -slope).T
     # Lines that do not lean with the sheet: a notebook's margin line, the lines of a page seen in perspective.
-    level |= _lines_of_their_own(mask, level | upright, limit)
+    if sheet_slope is not None or level.any() or upright.any():  # else the mask is as when its slope was looked for
+        level |= _lines_of_their_own(mask, level | upright, limit)
     upright |= _lines_of_their_own(across, (level | upright).T, limit).T
     kept = mask & ~(level | upright)
     # Where a stroke crosses a line, the line's pixels between its two ends stay: the stroke is not cut.
