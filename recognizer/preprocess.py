@@ -21,6 +21,9 @@ MIN_CONTRAST = 0.12
 ANALYSIS_SIDE = 240
 #: Short side of the copy on which a dim image's polarity is decided.
 POLARITY_SIDE = 120
+#: Of a dim image, paper when the light side of its brightness split holds this share of it (a board's strokes: 6-30 %
+#: on validation boards; dim or half-shadowed paper: 18-94 %, whose thin-shape test the shadow's edge misled).
+PAPER_SHARE = 0.33
 #: A shape spanning the image is a sheet edge or a frame when this much taller (or wider) than every other shape.
 EDGE_OVER_DIGITS = 1.3
 #: In an image cut to the number, a spanning shape that is neither a bar nor an outline must be this much taller
@@ -108,14 +111,21 @@ def _dark_ink_on_light(gray: np.ndarray) -> np.ndarray:
     """Invert light-on-dark images.
 
     The background is judged by the border and the median: light (>= 0.5) is kept and very dark (< 0.3)
-    inverted. In between (dim paper under a webcam, a grey board) the thin shapes decide: ink is the polarity
-    whose thin shapes (strokes) stand out more often from their surroundings.
+    inverted. In between (dim paper under a webcam, paper half in shadow, a grey board) paper whose light side of
+    Otsu's split holds `PAPER_SHARE` of the image or more is kept (a board's light strokes hold less); otherwise
+    the thin shapes decide: ink is the polarity whose thin shapes (strokes) stand out more often from their
+    surroundings.
     """
     border = np.concatenate([gray[0], gray[-1], gray[:, 0], gray[:, -1]])
     step = max(1, min(gray.shape) // 100)
     background = 0.5 * (np.median(border) + np.median(gray[::step, ::step]))
-    if background >= 0.5 or (background >= 0.3 and not _light_strokes(gray)):
+    if background >= 0.5:
         return gray
+    if background >= 0.3:
+        small = (_shrink(gray, POLARITY_SIDE / min(gray.shape)) * 255).astype(np.uint8)
+        split, _ = cv2.threshold(small.reshape(-1, 1), 0, 255, cv2.THRESH_BINARY + cv2.THRESH_OTSU)
+        if (small > split).mean() >= PAPER_SHARE or not _light_strokes(gray):
+            return gray
     return 1.0 - gray
 
 

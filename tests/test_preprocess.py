@@ -464,6 +464,22 @@ def test_dim_paper_keeps_its_polarity(paper, ink):
     assert np.abs(image - expected).mean() < 0.05
 
 
+def test_webcam_frames_keep_their_polarity_and_boards_do_not(mnist_path):
+    """Of 1,000 webcam frames of MNIST test digits (dim paper, some half in a shadow, some with the desk beside) at
+    most 6 are taken for a board and inverted (14 before `PAPER_SHARE`: the shadow's edge and the sheet's lines made
+    thin light shapes of the lit paper), and every one of 300 boards (light strokes on dark) still is."""
+    test = load_mnist(mnist_path)["test"]
+
+    def inverted(style: str, count: int, seed: int) -> int:
+        synth = StringSynth(test, first_config(negative_rate=0.0, printed_rate=0.0))
+        rng = np.random.default_rng(seed)
+        pictures = (pipeline.picture(synth.render(rng, synth.ink_string(rng)[0], style)) for _ in range(count))
+        return sum(not np.array_equal(pipeline._dark_ink_on_light(gray), gray) for gray in pictures)
+
+    assert inverted("webcam", 1000, 21) <= 6
+    assert inverted("board", 300, 23) == 300
+
+
 @pytest.mark.parametrize("board, chalk", [(0.38, 0.75), (0.45, 0.9)])
 def test_grey_board_with_light_ink_is_inverted(board, chalk):
     """Light ink on a mid-grey board: the thin light shapes decide the polarity, not the brightness alone."""
