@@ -122,16 +122,16 @@ def _dark_ink_on_light(gray: np.ndarray) -> np.ndarray:
     if background >= 0.5:
         return gray
     if background >= 0.3:
-        small = (_shrink(gray, POLARITY_SIDE / min(gray.shape)) * 255).astype(np.uint8)
-        split, _ = cv2.threshold(small.reshape(-1, 1), 0, 255, cv2.THRESH_BINARY + cv2.THRESH_OTSU)
-        if (small > split).mean() >= PAPER_SHARE or not _light_strokes(gray):
+        small = _shrink(gray, POLARITY_SIDE / min(gray.shape))
+        levels = (small * 255).astype(np.uint8)
+        split, _ = cv2.threshold(levels.reshape(-1, 1), 0, 255, cv2.THRESH_BINARY + cv2.THRESH_OTSU)
+        if (levels > split).mean() >= PAPER_SHARE or not _light_strokes(small):
             return gray
     return 1.0 - gray
 
 
 def _light_strokes(gray: np.ndarray) -> bool:
-    """Whether thin light shapes (white top-hat) outnumber thin dark ones (black-hat), on a small copy."""
-    gray = _shrink(gray, POLARITY_SIDE / min(gray.shape))
+    """Whether thin light shapes (white top-hat) outnumber thin dark ones (black-hat) in `gray` (a small copy)."""
     k = int(np.clip(min(gray.shape) // 6, 5, 41)) | 1
     element = cv2.getStructuringElement(cv2.MORPH_RECT, (k, k))
     light = cv2.morphologyEx(gray, cv2.MORPH_TOPHAT, element)
@@ -341,8 +341,10 @@ def _lines_of_their_own(mask: np.ndarray, found: np.ndarray, limit: int) -> np.n
     for _ in range(OWN_LINE_PASSES):
         rest = np.ascontiguousarray(mask & ~(found | lines))
         slope = _line_slope(rest, limit + 2)
-        more = None if slope is None else _paper_pieces(rest, _near_level_lines(mask, slope, drift=True) & rest, limit)
-        if more is None or not more.any():
+        if slope is None:
+            break
+        more = _paper_pieces(rest, _near_level_lines(mask, slope, drift=True) & rest, limit)
+        if not more.any():
             break
         lines |= more
     return lines
