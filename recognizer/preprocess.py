@@ -69,6 +69,14 @@ LINE_GAP = 0.5
 #: Shapes off the line are left out only while they hold less ink than this share of the line's: a stray mark is small
 #: beside a number, while the rows of a photo's shapes are alike (one picked out of them was read as a digit surely).
 MAX_STRAY_INK = 0.7
+#: A digit written fainter than the others (less pressure, a thinner pen: blurred, a thin stroke is lighter) falls
+#: below the threshold that Otsu's split of dark digits sets. The number is looked for again at FAINT_SHARE of that
+#: threshold (at least MIN_CONTRAST), and the shapes found only there are added where they are digits of it
+#: (`_faint_digits`): at least FAINT_HEIGHT and at most 1.5 times its digits' height, on its line, and at most
+#: FAINT_GAP of that height beside its box.
+FAINT_SHARE = 0.5
+FAINT_HEIGHT = 0.6
+FAINT_GAP = 1.0
 
 
 @dataclass(frozen=True)
@@ -414,8 +422,39 @@ def digit_mask(ink: np.ndarray) -> tuple[np.ndarray, bool]:
         beside = cv2.dilate(frames, np.ones((5, 5), np.uint8))[::factor, ::factor] > 0  # with its soft edge
         rest = _ink_threshold(sample[~beside])
         if rest < threshold:
+            threshold = rest
             number, _, strays = _layout((ink > rest).astype(np.uint8), factor)
+    faint = max(MIN_CONTRAST, FAINT_SHARE * threshold)
+    if number.any() and faint < threshold:
+        near_number = cv2.dilate(number, np.ones((factor + 1, factor + 1), np.uint8))[::factor, ::factor]
+        if _faint_digits((sample > faint * 255).astype(np.uint8), near_number).any():  # the layout only if need be
+            found = _layout((ink > faint).astype(np.uint8), factor)[0]
+            added = _faint_digits(found[::factor, ::factor], near_number)
+            if added.any():
+                number |= found & _upsampled(added, ink.shape, factor)
     return number, strays
+
+
+def _faint_digits(faint: np.ndarray, number: np.ndarray) -> np.ndarray:
+    """The shapes of `faint` (ink at a lower threshold) clear of `number` that are digits of it: as tall as its digits,
+    on its line, within a digit's height of its box."""
+    digits = cv2.connectedComponentsWithStats(number, connectivity=8)[2][1:]
+    height = float(np.median(digits[digits[:, 3] >= 0.35 * digits[:, 3].max(), 3]))
+    x0, y0, width, depth = cv2.boundingRect(number)
+    n, labels, stats, _ = cv2.connectedComponentsWithStats(faint, connectivity=8)
+    x, y, bw, bh = (stats[:, i] for i in range(4))
+    on_line = np.minimum(y + bh, y0 + depth) - np.maximum(y, y0) >= 0.5 * bh
+    near = np.maximum(x0 - (x + bw), x - (x0 + width)) <= FAINT_GAP * height
+    sized = (bh >= FAINT_HEIGHT * height) & (bh <= 1.5 * height) & (bw <= 1.5 * height)
+    candidates = on_line & near & sized
+    candidates[0] = False  # the background
+    added = np.zeros_like(number)
+    for i in np.flatnonzero(candidates):
+        box = np.s_[y[i] : y[i] + bh[i], x[i] : x[i] + bw[i]]
+        shape = labels[box] == i
+        if not number[box][shape].any():  # a shape of its own, not a digit's faint edge
+            added[box] |= shape.astype(np.uint8)
+    return added
 
 
 def _ink_threshold(ink8: np.ndarray) -> float:
@@ -430,12 +469,16 @@ def _layout(full: np.ndarray, factor: int) -> tuple[np.ndarray, np.ndarray, bool
     if factor == 1:
         return _number_components(full)
     number, frames, strays = _number_components(_pool(full, factor, cv2.MORPH_DILATE))
+    frames = _upsampled(frames, full.shape, factor) if frames.any() else np.zeros_like(full)
+    return full & _upsampled(number, full.shape, factor), frames, strays
+
+
+def _upsampled(mask: np.ndarray, shape: tuple[int, ...], factor: int) -> np.ndarray:
+    """A mask of a copy shrunk by `factor` brought back to `shape`, grown by a block to cover what it stood for."""
+    if factor == 1:
+        return mask
     grow = np.ones((factor + 1, factor + 1), np.uint8)
-
-    def upsampled(mask: np.ndarray) -> np.ndarray:
-        return cv2.dilate(cv2.resize(mask, full.shape[::-1], interpolation=cv2.INTER_NEAREST), grow)
-
-    return full & upsampled(number), upsampled(frames) if frames.any() else np.zeros_like(full), strays
+    return cv2.dilate(cv2.resize(mask, shape[::-1], interpolation=cv2.INTER_NEAREST), grow)
 
 
 def _significant(area: np.ndarray, candidates: np.ndarray, least: float) -> np.ndarray:

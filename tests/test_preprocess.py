@@ -243,6 +243,23 @@ def test_faint_digits_beside_a_dark_desk_are_kept(contrast):
     assert np.abs(with_desk - clean).mean() < 0.02
 
 
+@pytest.mark.parametrize("contrast", [0.25, 0.35])
+@pytest.mark.parametrize("faint_first", [True, False])
+def test_a_faint_digit_beside_dark_ones_is_kept(contrast, faint_first):
+    """One digit written much lighter than the others (a thin pen, less pressure) falls below the threshold that the
+    dark digits' ink sets; it is found again at a lower one, as a digit of the number."""
+    dark = draw_number("2943")
+    ink_cols = np.flatnonzero((dark < 128).any(axis=0))
+    gaps = np.flatnonzero(np.diff(ink_cols) > 1)  # the columns between the digits
+    cut = ink_cols[gaps[0]] + 2 if faint_first else ink_cols[gaps[-1] + 1] - 2
+    faint = dark.astype(np.float32)
+    part = np.s_[:, :cut] if faint_first else np.s_[:, cut:]
+    faint[part] = 255 - contrast * (255 - faint[part])
+    mask, _ = digit_mask(ink_map(to_gray(faint.astype(np.uint8))))
+    cols = np.flatnonzero(mask.any(axis=0))
+    assert cols[0] <= ink_cols[0] + 2 and cols[-1] >= ink_cols[-1] - 2
+
+
 @pytest.mark.parametrize("side", ["left", "right"])
 def test_a_desk_strip_cut_by_ruled_lines_is_dropped(side):
     """Ruled lines crossing a webcam frame, desk strip included: removing the lines cuts the strip into pieces,
