@@ -77,6 +77,7 @@ MAX_STRAY_INK = 0.7
 FAINT_SHARE = 0.5
 FAINT_HEIGHT = 0.6
 FAINT_GAP = 1.0
+FAINT_BODY = 1.5
 
 
 @dataclass(frozen=True)
@@ -442,11 +443,13 @@ def _faint_digits(faint: np.ndarray, number: np.ndarray) -> np.ndarray:
     height = float(np.median(digits[digits[:, 3] >= 0.35 * digits[:, 3].max(), 3]))
     x0, y0, width, depth = cv2.boundingRect(number)
     n, labels, stats, _ = cv2.connectedComponentsWithStats(faint, connectivity=8)
-    x, y, bw, bh = (stats[:, i] for i in range(4))
+    x, y, bw, bh, area = (stats[:, i] for i in range(5))
     on_line = np.minimum(y + bh, y0 + depth) - np.maximum(y, y0) >= 0.5 * bh
     near = np.maximum(x0 - (x + bw), x - (x0 + width)) <= FAINT_GAP * height
     sized = (bh >= FAINT_HEIGHT * height) & (bh <= 1.5 * height) & (bw <= 1.5 * height)
-    candidates = on_line & near & sized
+    h, w = faint.shape
+    clear = (x > 0) & (y > 0) & (x + bw < w) & (y + bh < h) & (area >= FAINT_BODY * bh)  # no edge, no line piece
+    candidates = on_line & near & sized & clear
     candidates[0] = False  # the background
     added = np.zeros_like(number)
     for i in np.flatnonzero(candidates):
