@@ -72,8 +72,9 @@ MAX_STRAY_INK = 0.7
 #: A digit written fainter than the others (less pressure, a thinner pen: blurred, a thin stroke is lighter) falls
 #: below the threshold that Otsu's split of dark digits sets. The number is looked for again at FAINT_SHARE of that
 #: threshold (at least MIN_CONTRAST), and the shapes found only there are added where they are digits of it
-#: (`_faint_digits`): at least FAINT_HEIGHT and at most 1.5 times its digits' height, on its line, and at most
-#: FAINT_GAP of that height beside its box.
+#: (`_faint_digits`): at least FAINT_HEIGHT and at most 1.5 times its digits' height, on its line, at most FAINT_GAP
+#: of that height beside its box, clear of the image's border, and holding at least FAINT_BODY pixels a row (not a
+#: paper line's piece, which that threshold shows too).
 FAINT_SHARE = 0.5
 FAINT_HEIGHT = 0.6
 FAINT_GAP = 1.0
@@ -438,7 +439,7 @@ def digit_mask(ink: np.ndarray) -> tuple[np.ndarray, bool]:
 
 def _faint_digits(faint: np.ndarray, number: np.ndarray) -> np.ndarray:
     """The shapes of `faint` (ink at a lower threshold) clear of `number` that are digits of it: as tall as its digits,
-    on its line, within a digit's height of its box."""
+    on its line, within a digit's height of its box, clear of the border, not a line's piece (FAINT_SHARE)."""
     digits = cv2.connectedComponentsWithStats(number, connectivity=8)[2][1:]
     height = float(np.median(digits[digits[:, 3] >= 0.35 * digits[:, 3].max(), 3]))
     x0, y0, width, depth = cv2.boundingRect(number)
