@@ -413,8 +413,8 @@ def digit_mask(ink: np.ndarray) -> tuple[np.ndarray, bool]:
 
     The threshold splits the ink's values (Otsu's method); where that split set a frame (a desk strip, a sheet
     edge, a border) apart from everything else, the split of the rest decides instead, so that faint digits
-    beside a dark frame are kept. The layout is analysed on a max-pooled copy of large images; the mask keeps
-    full resolution.
+    beside a dark frame are kept; and a digit much fainter than the others is looked for again below the threshold
+    (`_faint_digits`). The layout is analysed on a max-pooled copy of large images; the mask keeps full resolution.
     """
     factor = _pool_factor(ink.shape)
     sample = (ink[::factor, ::factor] * 255).astype(np.uint8)
@@ -439,7 +439,7 @@ def digit_mask(ink: np.ndarray) -> tuple[np.ndarray, bool]:
 
 def _faint_digits(faint: np.ndarray, number: np.ndarray) -> np.ndarray:
     """The shapes of `faint` (ink at a lower threshold) clear of `number` that are digits of it: as tall as its digits,
-    on its line, within a digit's height of its box, clear of the border, not a line's piece (FAINT_SHARE)."""
+    on its line, within a digit's height of its box, clear of the border, not a line's piece (the FAINT_ constants)."""
     digits = cv2.connectedComponentsWithStats(number, connectivity=8)[2][1:]
     height = float(np.median(digits[digits[:, 3] >= 0.35 * digits[:, 3].max(), 3]))
     x0, y0, width, depth = cv2.boundingRect(number)
