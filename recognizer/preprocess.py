@@ -63,7 +63,9 @@ MAX_LINE_DIGITS = 100
 #: were read as digits (README, How it works).
 MIN_STROKE = 2.5
 TALL_PIECE = 0.5
-#: Shapes as tall as digits (35 % of the tallest) further than this share of the tallest one's height above or below
+#: Shapes at least this share of the tallest one's height are as tall as digits (a number's digits, not its specks).
+DIGIT_TALL = 0.35
+#: Shapes as tall as digits (DIGIT_TALL) further than this share of the tallest one's height above or below
 #: the number's line are not on it (`_on_the_line`): a pen tap, a tick, a smudge, or in a photo other shapes.
 LINE_GAP = 0.5
 #: Shapes off the line are left out only while they hold less ink than this share of the line's: a stray mark is small
@@ -441,7 +443,7 @@ def _faint_digits(faint: np.ndarray, number: np.ndarray) -> np.ndarray:
     """The shapes of `faint` (ink at a lower threshold) clear of `number` that are digits of it: as tall as its digits,
     on its line, within a digit's height of its box, clear of the border, not a line's piece (the FAINT_ constants)."""
     digits = cv2.connectedComponentsWithStats(number, connectivity=8)[2][1:]
-    height = float(np.median(digits[digits[:, 3] >= 0.35 * digits[:, 3].max(), 3]))
+    height = float(np.median(digits[digits[:, 3] >= DIGIT_TALL * digits[:, 3].max(), 3]))
     x0, y0, width, depth = cv2.boundingRect(number)
     n, labels, stats, _ = cv2.connectedComponentsWithStats(faint, connectivity=8)
     x, y, bw, bh, area = (stats[:, i] for i in range(5))
@@ -558,7 +560,7 @@ def _number_components(mask: np.ndarray) -> tuple[np.ndarray, np.ndarray, bool]:
     frames = np.concatenate([[False], frame_like])[labels].astype(np.uint8) if frame_like.any() else np.zeros_like(mask)
     if not keep.any():
         return np.zeros_like(mask), frames, False
-    tall = keep & (bh >= 0.35 * bh[keep].max())
+    tall = keep & (bh >= DIGIT_TALL * bh[keep].max())
     line = _on_the_line(tall, y, bh, area)
     off_line = tall & ~line
     if area[off_line].sum() >= MAX_STRAY_INK * area[line].sum():  # rows alike: not a number and a stray mark
