@@ -15,7 +15,7 @@ from recognizer.architectures import ARCHITECTURES
 from recognizer.decoding import Prediction, decode_ctc, decode_positions, softmax
 from recognizer.images import ImageSource
 from recognizer.lite import LiteCall, lite_path
-from recognizer.preprocess import Preprocessed, picture, preprocess
+from recognizer.preprocess import Preprocessed, picture, preprocess, preprocess_picture
 from recognizer.sheet import find_sheets
 
 if TYPE_CHECKING:
@@ -35,6 +35,9 @@ SHIFTS = (0, 1, -1)
 #: one most probable at all offsets (README, Evaluation). Averaging frames would blur them: they no longer align.
 OFFSETS = (0, 2)
 SHIPPED = ("cnn", "gru")
+#: `predict_batch` holds the decoded pictures (float32, 4 bytes a pixel) of about this many pixels at once (a group
+#: ends with the image that reaches it).
+GROUP_PIXELS = 32_000_000
 
 
 class Recognizer:
@@ -145,12 +148,27 @@ class Recognizer:
         Images are never padded beyond their own width (as in training), so each reads exactly as it would alone.
         Where no digits are found in the whole picture and it may hold a sheet of paper that fills only part of it
         (`find_sheets`), each region that may be the sheet is read alone, and the answer is `best_sheet_reading`.
+        Each image is decoded once, and its picture held until it is read: images are read in groups of about
+        `GROUP_PIXELS`, so that a long list of large photos is read in bounded memory.
         """
-        predictions = self._read([preprocess(image, self.arch.spec) for image in images])
+        predictions: list[Prediction] = []
+        group: list[np.ndarray] = []
+        pixels = 0
+        for image in images:
+            group.append(picture(image))
+            pixels += group[-1].size
+            if pixels >= GROUP_PIXELS:
+                predictions += self._read_pictures(group)
+                group, pixels = [], 0
+        return predictions + self._read_pictures(group)
+
+    def _read_pictures(self, pictures: list[np.ndarray]) -> list[Prediction]:
+        """Readings of `picture`s, each searched for a sheet where the whole picture holds no digits."""
+        predictions = self._read([preprocess_picture(gray, self.arch.spec) for gray in pictures])
         for i, prediction in enumerate(predictions):
             if not self.read_sheets or prediction.digits:
                 continue
-            sheets = self._read([preprocess(sheet, self.arch.spec) for sheet in find_sheets(picture(images[i]))])
+            sheets = self._read([preprocess(sheet, self.arch.spec) for sheet in find_sheets(pictures[i])])
             predictions[i] = best_sheet_reading(sheets) or prediction
         return predictions
 

@@ -737,13 +737,18 @@ def _fit(crop: np.ndarray, spec: InputSpec) -> np.ndarray:
 def picture(source: ImageSource) -> np.ndarray:
     """Any image as float gray (alpha composited on white), shrunk so that its longer side is `MAX_SIDE` at most:
     where `preprocess` starts."""
-    gray = to_gray(source)
+    gray = to_gray(source, MAX_SIDE)
     return _shrink(gray, MAX_SIDE / max(gray.shape))
 
 
 def preprocess(source: ImageSource, spec: InputSpec = InputSpec()) -> Preprocessed:
     """Run the whole pipeline on one image; `Preprocessed.image` is None when the image holds no ink."""
-    gray = _dark_ink_on_light(picture(source))
+    return preprocess_picture(picture(source), spec)
+
+
+def preprocess_picture(gray: np.ndarray, spec: InputSpec = InputSpec()) -> Preprocessed:
+    """The pipeline after `picture`, on what it returned."""
+    gray = _dark_ink_on_light(gray)
     ink = ink_map(gray)
     mask, strays = digit_mask(ink)
     x0, y0, bw, bh = cv2.boundingRect(mask)

@@ -4,9 +4,9 @@ import pytest
 from PIL import Image
 
 from recognizer import preprocess as pipeline
-from recognizer.images import to_gray
+from recognizer.images import read_image, to_gray
 from recognizer.preprocess import (
-    MIN_STROKE, InputSpec, digit_mask, ink_map, number_tilt, preprocess, turned,
+    MIN_STROKE, InputSpec, digit_mask, ink_map, number_tilt, picture, preprocess, turned,
 )
 from tests.conftest import arc_among_gravel, draw_number, shaded_ball
 from training.evaluate import cut_to_ink
@@ -534,6 +534,25 @@ def test_non_image_bytes_and_missing_file(tmp_path):
         preprocess(tmp_path / "missing.png")
     with pytest.raises(ValueError, match="a folder, not an image"):
         preprocess(tmp_path)
+
+
+def test_a_large_jpeg_is_decoded_smaller_and_reads_as_the_full_size_does(tmp_path):
+    """A phone's photo (here 3600x2400, stored sideways with an EXIF turn) is decoded at half size, in gray and
+    upright, where `picture` shrinks it anyway; the model's input is as from the photo decoded whole."""
+    page = np.full((2400, 3600), 230, np.uint8)
+    number = cv2.resize(draw_number("3097", height=60), None, fx=8, fy=8, interpolation=cv2.INTER_LINEAR)
+    page[700 : 700 + number.shape[0], 600 : 600 + number.shape[1]] = number
+    exif = Image.Exif()
+    exif[0x0112] = 6  # "turn right": stored turned left
+    path = tmp_path / "phone.jpg"
+    Image.fromarray(np.rot90(page).copy()).convert("RGB").save(path, quality=92, exif=exif)
+    small = read_image(path, max_side=1600)
+    assert small.shape == (1200, 1800)  # half of 2400x3600, gray, upright
+    assert read_image(path).shape == (2400, 3600, 3)
+    assert picture(path).shape == (1067, 1600)
+    whole = preprocess(read_image(path)).image
+    image = preprocess(path).image
+    assert image.shape == whole.shape and np.abs(image - whole).mean() < 0.02
 
 
 def test_a_long_thin_smear_stays_bounded():

@@ -6,12 +6,14 @@ import cv2
 import numpy as np
 import pytest
 
+from recognizer import images as images_module
 from recognizer import inference
 from recognizer import preprocess as preprocess_module
 from recognizer.architectures import ARCHITECTURES
 from recognizer.decoding import softmax
 from recognizer.inference import OFFSETS, SHIFTS, SHIPPED, Recognizer
 from recognizer.preprocess import preprocess
+from recognizer.sheet import find_sheets
 from tests.conftest import ROOT, arc_among_gravel, draw_number, shaded_ball
 from training.evaluate import edit_distance
 from training.mnist import load_mnist
@@ -111,6 +113,23 @@ def test_batch_equals_single(recognizer, handwritten):
         alone = recognizer.predict(image)
         assert alone.digits == together.digits
         assert alone.confidence == pytest.approx(together.confidence, abs=1e-4)
+
+
+def test_batches_are_read_in_groups_and_each_image_decoded_once(recognizer, handwritten, tmp_path, monkeypatch):
+    """A blank page is read whole, then searched for a sheet: from the one decoding of its file."""
+    items = handwritten(6, 1, 8, seed=16)
+    blank = tmp_path / "blank.png"
+    cv2.imwrite(str(blank), np.full((480, 640), 200, np.uint8))
+    images = [image for image, _ in items] + [str(blank)]
+    together = [p.digits for p in recognizer.predict_batch(images)]
+    assert together == [label for _, label in items] + [""]
+    decoded, searched = [], []
+    read = images_module.read_image
+    monkeypatch.setattr(images_module, "read_image", lambda image, *size: decoded.append(image) or read(image, *size))
+    monkeypatch.setattr(inference, "find_sheets", lambda gray: searched.append(gray) or find_sheets(gray))
+    monkeypatch.setattr(inference, "GROUP_PIXELS", 1)  # every image a group of its own
+    assert [p.digits for p in recognizer.predict_batch(images)] == together
+    assert len(searched) == 1 and [path for path in decoded if isinstance(path, str)] == [str(blank)]
 
 
 def test_reading_averages_the_vertical_shifts_at_each_horizontal_offset(recognizer, handwritten):
