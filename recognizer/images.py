@@ -49,9 +49,19 @@ def _decode_smaller(img: Image.Image, max_side: int) -> None:
         img.draft("L", (math.ceil(img.width * scale), math.ceil(img.height * scale)))
 
 
+def _reduced(img: Image.Image, max_side: int) -> Image.Image:
+    """A decoded image at least twice `max_side` on its longer side, of 8-bit samples without alpha (a HEIC, PNG or
+    WebP photo or screenshot), in gray and shrunk by that whole factor (a box average): it stays at least `max_side`,
+    and the float copies and the shrink that follow cost a fraction of what they would at full size."""
+    factor = max(img.size) // max_side
+    if factor < 2 or img.mode not in ("RGB", "L", "CMYK") or "transparency" in img.info:
+        return img
+    return img.convert("L").reduce(factor)
+
+
 def read_image(source: ImageSource, max_side: int | None = None) -> np.ndarray:
-    """Read a path, encoded bytes, PIL image or array into an array; ValueError if it is not an image. A JPEG
-    file that will be shrunk to `max_side` may come back smaller and gray (`_decode_smaller`)."""
+    """Read a path, encoded bytes, PIL image or array into an array; ValueError if it is not an image. A file
+    that will be shrunk to `max_side` may come back smaller and gray (`_decode_smaller`, `_reduced`)."""
     if isinstance(source, np.ndarray):
         return source
     if isinstance(source, Image.Image):
@@ -78,7 +88,7 @@ def read_image(source: ImageSource, max_side: int | None = None) -> np.ndarray:
             if max_side:
                 _decode_smaller(img, max_side)
             img.load()
-            return _pil_to_array(img)
+            return _pil_to_array(_reduced(img, max_side) if max_side else img)
     except Image.DecompressionBombError:
         raise ValueError(f"{name}: image larger than the limit of {MAX_PIXELS:,} pixels") from None
     except UnidentifiedImageError:

@@ -536,15 +536,17 @@ def test_non_image_bytes_and_missing_file(tmp_path):
         preprocess(tmp_path)
 
 
-def test_a_large_jpeg_is_decoded_smaller_and_reads_as_the_full_size_does(tmp_path):
-    """A phone's photo (here 3600x2400, stored sideways with an EXIF turn) is decoded at half size, in gray and
-    upright, where `picture` shrinks it anyway; the model's input is as from the photo decoded whole."""
+@pytest.mark.parametrize("suffix", ["jpg", "png"])
+def test_a_large_photo_file_is_read_smaller_and_reads_as_the_full_size_does(tmp_path, suffix):
+    """A phone's photo (here 3600x2400, stored sideways with an EXIF turn) comes back at half size, in gray and
+    upright, where `picture` shrinks it anyway (a JPEG decoded so, a PNG reduced once decoded); the model's input is
+    as from the photo read whole."""
     page = np.full((2400, 3600), 230, np.uint8)
     number = cv2.resize(draw_number("3097", height=60), None, fx=8, fy=8, interpolation=cv2.INTER_LINEAR)
     page[700 : 700 + number.shape[0], 600 : 600 + number.shape[1]] = number
     exif = Image.Exif()
     exif[0x0112] = 6  # "turn right": stored turned left
-    path = tmp_path / "phone.jpg"
+    path = tmp_path / f"phone.{suffix}"
     Image.fromarray(np.rot90(page).copy()).convert("RGB").save(path, quality=92, exif=exif)
     small = read_image(path, max_side=1600)
     assert small.shape == (1200, 1800)  # half of 2400x3600, gray, upright
