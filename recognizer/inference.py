@@ -15,7 +15,7 @@ from recognizer.architectures import ARCHITECTURES
 from recognizer.decoding import Prediction, decode_ctc, decode_positions, softmax
 from recognizer.images import ImageSource
 from recognizer.lite import LiteCall, lite_path
-from recognizer.preprocess import Preprocessed, picture, preprocess, preprocess_picture
+from recognizer.preprocess import Preprocessed, picture, preprocess_picture
 from recognizer.sheet import find_sheets
 
 if TYPE_CHECKING:
@@ -168,7 +168,7 @@ class Recognizer:
         for i, prediction in enumerate(predictions):
             if not self.read_sheets or prediction.digits:
                 continue
-            sheets = self._read([preprocess(sheet, self.arch.spec) for sheet in find_sheets(pictures[i])])
+            sheets = self._read([preprocess_picture(sheet, self.arch.spec) for sheet in find_sheets(pictures[i])])
             predictions[i] = best_sheet_reading(sheets) or prediction
         return predictions
 

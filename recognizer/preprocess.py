@@ -431,19 +431,20 @@ def digit_mask(ink: np.ndarray) -> tuple[np.ndarray, bool]:
     faint = max(MIN_CONTRAST, FAINT_SHARE * threshold)
     if number.any() and faint < threshold:
         near_number = cv2.dilate(number, np.ones((factor + 1, factor + 1), np.uint8))[::factor, ::factor]
-        if _faint_digits((sample > faint * 255).astype(np.uint8), near_number).any():  # the layout only if need be
+        digits = cv2.connectedComponentsWithStats(near_number, connectivity=8)[2][1:]
+        height = float(np.median(digits[digits[:, 3] >= DIGIT_TALL * digits[:, 3].max(), 3]))
+        if _faint_digits((sample > faint * 255).astype(np.uint8), near_number, height).any():  # layout if need be
             found = _layout((ink > faint).astype(np.uint8), factor)[0]
-            added = _faint_digits(found[::factor, ::factor], near_number)
+            added = _faint_digits(found[::factor, ::factor], near_number, height)
             if added.any():
                 number |= found & _upsampled(added, ink.shape, factor)
     return number, strays
 
 
-def _faint_digits(faint: np.ndarray, number: np.ndarray) -> np.ndarray:
-    """The shapes of `faint` (ink at a lower threshold) clear of `number` that are digits of it: as tall as its digits,
-    on its line, within a digit's height of its box, clear of the border, not a line's piece (the FAINT_ constants)."""
-    digits = cv2.connectedComponentsWithStats(number, connectivity=8)[2][1:]
-    height = float(np.median(digits[digits[:, 3] >= DIGIT_TALL * digits[:, 3].max(), 3]))
+def _faint_digits(faint: np.ndarray, number: np.ndarray, height: float) -> np.ndarray:
+    """The shapes of `faint` (ink at a lower threshold) clear of `number` that are digits of it: as tall as its digits
+    (`height`, their median), on its line, within a digit's height of its box, clear of the border, not a line's piece
+    (the FAINT_ constants)."""
     x0, y0, width, depth = cv2.boundingRect(number)
     n, labels, stats, _ = cv2.connectedComponentsWithStats(faint, connectivity=8)
     x, y, bw, bh, area = (stats[:, i] for i in range(5))
