@@ -4,6 +4,7 @@ import numpy as np
 import pytest
 
 from recognizer.preprocess import preprocess, stroke_width
+from training.drawn import drawn_number
 from training.evaluate import EVAL_SETS, build_set, confusion, cut_to_ink, edit_distance, main, score
 
 
@@ -26,7 +27,7 @@ def test_score_and_confusion():
     assert matrix.sum() == 7 and matrix[4, 5] == 1 and matrix[7, 7] == 1
 
 
-@pytest.mark.parametrize("name", ["mnist-strings", "plain-strings"])
+@pytest.mark.parametrize("name", ["mnist-strings", "plain-strings", "drawn-strokes"])
 def test_sets_are_reproducible(tiny_split, name):
     spec = next(spec for spec in EVAL_SETS if spec.name == name)
     first = build_set(tiny_split, spec, seed=3, scale=10 / spec.count)
@@ -46,6 +47,17 @@ def test_thin_brush_set_has_thinner_strokes_than_the_canvas_set(tiny_split):
         return float(np.median(widths))
 
     assert median_stroke("canvas-thin-brush") < 0.85 * median_stroke("canvas")
+
+
+def test_drawn_numbers_lie_whole_on_the_sketchpad():
+    """Every drawn number, 1 to 12 digits, lies inside the canvas: none touches its border."""
+    rng = np.random.default_rng(4)
+    for length in (1, 2, 5, 8, 12):
+        digits = "".join(map(str, rng.integers(0, 10, length)))
+        image = drawn_number(np.random.default_rng(length), digits)
+        assert image.shape == (300, 900, 3) and image.dtype == np.uint8
+        ink = image.min(axis=2) < 128
+        assert ink.any() and not (ink[0].any() or ink[-1].any() or ink[:, 0].any() or ink[:, -1].any())
 
 
 def test_cut_to_ink_touches_every_border():

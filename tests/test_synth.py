@@ -81,7 +81,7 @@ def test_thin_strokes_are_narrower_and_unbroken():
 
 
 def test_some_ones_are_one_upright_stroke(tiny_split):
-    strokes = StringSynth(tiny_split, SynthConfig(stroke_one_rate=1.0))
+    strokes = StringSynth(tiny_split, SynthConfig(stroke_one_rate=1.0, flagged_one_rate=0.0))
     rng = np.random.default_rng(5)
     for _ in range(20):
         ink = strokes._digit_glyph(rng, 1)
@@ -99,6 +99,27 @@ def test_some_ones_are_one_upright_stroke(tiny_split):
                                       plain._mnist_glyph(np.random.default_rng(digit), digit))
     np.testing.assert_array_equal(strokes._digit_glyph(np.random.default_rng(7), 7),
                                   strokes._mnist_glyph(np.random.default_rng(7), 7))
+
+
+def _left_of_stem(ink: np.ndarray) -> float:
+    """How far the ink of a 1 reaches left of its stem: the line through the middle of its bottom half's rows."""
+    ys, xs = np.nonzero(ink > 30)
+    rows = np.arange((ys.min() + ys.max()) // 2, ys.max() + 1)
+    slope, offset = np.polyfit(rows, [xs[ys == row].mean() for row in rows], 1)
+    return float((slope * ys + offset - xs).max())
+
+
+def test_some_stroke_ones_have_a_flag(tiny_split):
+    """A flagged 1 is one shape whose flag reaches down to the left of the stem's top, well beyond the stroke's own
+    width; at rate 0 none has one."""
+    rng = np.random.default_rng(3)
+    flagged = StringSynth(tiny_split, SynthConfig(stroke_one_rate=1.0, flagged_one_rate=1.0))
+    plain = StringSynth(tiny_split, SynthConfig(stroke_one_rate=1.0, flagged_one_rate=0.0))
+    flags = [flagged._digit_glyph(rng, 1) for _ in range(30)]
+    assert all(cv2.connectedComponents((ink > 30).astype(np.uint8))[0] == 2 for ink in flags)
+    reach = [_left_of_stem(ink) for ink in flags]
+    stems = [_left_of_stem(plain._digit_glyph(rng, 1)) for _ in range(30)]
+    assert min(reach) > np.median(stems) + 1 and np.median(reach) > max(stems) + 3, (reach, stems)
 
 
 def _deepest_row_dip(page: np.ndarray) -> float:

@@ -18,6 +18,7 @@ import numpy as np
 from tqdm import tqdm
 
 from recognizer.inference import WEIGHTS_DIR, Recognizer
+from training.drawn import drawn_number
 from training.mnist import load_mnist
 from training.synth import NO_DIGIT_KINDS, StringSynth, first_config, no_digit_image
 
@@ -29,7 +30,9 @@ COVERAGES = (1.0, 0.98, 0.95, 0.9, 0.8)
 @dataclass(frozen=True)
 class EvalSet:
     name: str
-    style: str  # a synth style, "plain" (MNIST digits as they are, scanned), "tight" (cut to the ink) or "no-digits"
+    # A synth style, "plain" (MNIST digits as they are, scanned), "tight" (cut to the ink), "drawn" (a stroke font on
+    # a sketchpad, no MNIST digit) or "no-digits".
+    style: str
     count: int
     min_len: int = 1
     max_len: int = 8
@@ -64,6 +67,8 @@ EVAL_SETS = (
     # A notebook page's margin line left of the number, the page seen in perspective half of the time.
     EvalSet("paper-margin-line", "paper", 500, synthesis={"ruled_rate": 1.0, "ruling_tilt": 8.0, "margin_rate": 1.0,
                                                           "perspective_rate": 0.5, "photo_margin": (1.0, 3.0)}),
+    # Digits drawn with smooth pen strokes, not MNIST's: 1s with a flag, 7s crossed, 4s open half of the time.
+    EvalSet("drawn-strokes", "drawn", 500),
 )
 
 
@@ -74,6 +79,10 @@ def build_set(synth_split, spec: EvalSet, seed: int, scale: float = 1.0) -> list
     if spec.style == "no-digits":
         synth = StringSynth(synth_split, first_config())
         return [(no_digit_image(rng, synth, NO_DIGIT_KINDS[i % len(NO_DIGIT_KINDS)]), "") for i in range(count)]
+    if spec.style == "drawn":
+        labels = ("".join(map(str, rng.integers(0, 10, rng.integers(spec.min_len, spec.max_len + 1))))
+                  for _ in range(count))
+        return [(drawn_number(rng, label), label) for label in labels]
     synth = StringSynth(synth_split, first_config(min_len=spec.min_len, max_len=spec.max_len, negative_rate=0.0,
                                                  printed_rate=0.0, **spec.synthesis))
     items = []
