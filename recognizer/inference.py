@@ -26,6 +26,10 @@ log = logging.getLogger(__name__)
 WEIGHTS_DIR = Path(__file__).resolve().parent / "weights"
 #: Readings whose whole-string probability is below this are flagged as unsure.
 UNSURE_BELOW = 0.6
+#: The models are trained on numbers of up to this many digits, and the floors are chosen on them. A longer reading's
+#: probability is a product over more digits, so a floor holds for it per FLOOR_DIGITS digits (floor ** (n / 8)):
+#: a 14-digit number read at 6 % is unsure, not "no digits".
+FLOOR_DIGITS = 8
 #: Every image is read at these vertical shifts (rows; within the input's padding) and the model's probabilities
 #: averaged: a test-time ensemble that lifted every validation set (README, Evaluation). Shifts of 2 rows as well
 #: gained a little more but cost the gru over 5 ms per image.
@@ -43,9 +47,9 @@ GROUP_PIXELS = 32_000_000
 class Recognizer:
     """Reads the digits in an image with one model (`cnn`, `gru`, `seed-cnn` or `seed-gru`).
 
-    A reading less probable than `no_digits_below` is a guess: the answer is "no digits". `load` takes that
-    floor from the model's JSON beside its weights, where `python -m training.calibrate --write` puts it; a
-    model never calibrated (the seed baselines) has none and keeps every reading. An unsure reading (under
+    A reading less probable than `no_digits_below` (per `FLOOR_DIGITS` digits) is a guess: the answer is "no digits".
+    `load` takes that floor from the model's JSON beside its weights, where `python -m training.calibrate --write`
+    puts it; a model never calibrated (the seed baselines) has none and keeps every reading. An unsure reading (under
     `UNSURE_BELOW`) of ink that does not look written (`Preprocessed.pen_like`: the shading of a picture) or that
     lies among other shapes (`Preprocessed.plain_ground`: an edge in a photo, or a shape picked out from others above
     or below it) is answered "no digits" too.
@@ -189,7 +193,7 @@ class Recognizer:
             digits, confidence, probabilities = self._decode(outputs[i])
             written = pre.pen_like and pre.plain_ground
             floor = self.no_digits_below if written else max(self.no_digits_below, UNSURE_BELOW)
-            if digits and confidence < floor:  # a guess, not a reading
+            if is_guess(digits, confidence, floor):
                 digits, confidence, probabilities = "", 1.0 - confidence, np.zeros((0, 10))
             predictions.append(Prediction(digits, confidence, probabilities, pre.image))
         return predictions
@@ -211,6 +215,11 @@ class Recognizer:
         shape = (len(self.offsets), len(self.shifts), len(inputs), *outputs.shape[1:])
         mean = np.moveaxis(probabilities.reshape(shape).mean(axis=1), 1, 0)
         return np.log(np.maximum(mean, 1e-30)) if ctc else mean
+
+
+def is_guess(digits: str, confidence: float, floor: float) -> bool:
+    """Whether a reading is a guess: less probable than `floor` per `FLOOR_DIGITS` digits."""
+    return bool(digits) and confidence < floor ** max(1.0, len(digits) / FLOOR_DIGITS)
 
 
 def best_sheet_reading(readings: Sequence[Prediction]) -> Prediction | None:

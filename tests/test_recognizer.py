@@ -196,6 +196,16 @@ def test_an_unsure_reading_of_a_shape_among_others_is_no_digits(recognizer, monk
     assert recognizer.predict(arc_among_gravel()).digits in {"0", "6"}
 
 
+def test_the_floor_holds_per_eight_digits():
+    """A reading under the floor is a guess; one longer than the 8 digits the models were trained on is judged per 8
+    digits (its probability is a product over more of them), so a long number read unsurely is not hidden."""
+    assert inference.is_guess("7", 0.1, 0.15) and not inference.is_guess("7", 0.2, 0.15)
+    assert inference.is_guess("12345678", 0.05, 0.15) and not inference.is_guess("", 0.0, 0.15)
+    assert not inference.is_guess("1234567812345678", 0.05, 0.15)  # over 0.15 ** 2
+    assert inference.is_guess("1234567812345678", 0.02, 0.15)
+    assert not inference.is_guess("1234567812345678", 0.0, 0.0)  # no floor: every reading kept
+
+
 def test_missing_and_corrupt_weights(tmp_path):
     with pytest.raises(FileNotFoundError, match="python -m training.train --model gru"):
         Recognizer.load("gru", tmp_path / "nope.keras")

@@ -19,7 +19,7 @@ from pathlib import Path
 import numpy as np
 from tqdm import tqdm
 
-from recognizer.inference import WEIGHTS_DIR, Recognizer
+from recognizer.inference import WEIGHTS_DIR, Recognizer, is_guess
 from training.evaluate import EVAL_SETS, build_set
 from training.mnist import load_mnist
 
@@ -40,7 +40,7 @@ def floor_table(recognizer: Recognizer, sets: dict[str, list[tuple[np.ndarray, s
             readings[name] = [(p.digits, p.confidence, label) for p, (_, label) in zip(predictions, items)]
     finally:
         recognizer.no_digits_below = shipped
-    return {floor: {name: float(np.mean([(digits if confidence >= floor else "") == label
+    return {floor: {name: float(np.mean([("" if is_guess(digits, confidence, floor) else digits) == label
                                          for digits, confidence, label in rows]))
                     for name, rows in readings.items()}
             for floor in floors}
