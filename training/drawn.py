@@ -23,6 +23,7 @@ def _bend(p0: tuple, control: tuple, p1: tuple) -> np.ndarray:
 
 
 def _lines(*points: tuple) -> np.ndarray:
+    """A polyline through `points`."""
     return np.array(points, float)
 
 
@@ -56,16 +57,12 @@ def glyph_strokes(digit: int, rng: np.random.Generator) -> list[np.ndarray]:
 
 def drawn_number(rng: np.random.Generator, digits: str) -> np.ndarray:
     """`digits` drawn in black on a white sketchpad (RGB uint8): 90-200 pixels tall, a 6-15 pixel brush, slanted
-    up to 17° right, each digit turned up to 6° and its points jittered; spaced 5-35 % of the height apart and
-    shrunk to fit the canvas."""
-    rows, columns = CANVAS
-    image = np.full((rows, columns, 3), 255, np.uint8)
+    up to 17° right, each digit turned up to 6° and its points jittered, spaced 5-35 % of the height apart; the
+    whole number shrunk to fit the canvas where it is too wide, and put anywhere on it."""
     height, brush = rng.uniform(90, 200), int(rng.integers(6, 16))
     slant, gap = rng.uniform(-0.3, 0.05), rng.uniform(0.05, 0.35) * height
-    fit = min(1.0, (columns - 40) / (len(digits) * (0.6 * height + gap)))
-    height, gap = height * fit, gap * fit
-    x = rng.uniform(20, max(21, columns - 20 - len(digits) * (0.6 * height + gap)))
-    top = rng.uniform(10, rows - 10 - height)
+    ink = np.zeros((round(3 * height), round(len(digits) * (height + gap) + 2 * height)), np.uint8)
+    x = height
     for digit in digits:
         width, turn = height * rng.uniform(0.85, 1.15), np.radians(rng.uniform(-6, 6))
         for stroke in glyph_strokes(int(digit), rng):
@@ -73,6 +70,14 @@ def drawn_number(rng: np.random.Generator, digits: str) -> np.ndarray:
             px = points[:, 0] * width + slant * (points[:, 1] - 1) * height
             py = points[:, 1] * height
             turned = np.stack([px * np.cos(turn) - py * np.sin(turn), px * np.sin(turn) + py * np.cos(turn)], 1)
-            cv2.polylines(image, [np.round(turned + (x, top)).astype(np.int32)], False, (0, 0, 0), brush, cv2.LINE_AA)
+            cv2.polylines(ink, [np.round(turned + (x, height)).astype(np.int32)], False, 255, brush, cv2.LINE_AA)
         x += 0.6 * width + gap
-    return image
+    x0, y0, w, h = cv2.boundingRect(ink)
+    rows, columns = CANVAS
+    scale = min(1.0, (columns - 40) / w, (rows - 20) / h)
+    ink = cv2.resize(ink[y0 : y0 + h, x0 : x0 + w], None, fx=scale, fy=scale, interpolation=cv2.INTER_AREA)
+    h, w = ink.shape
+    left, top = int(rng.integers(20, columns - 20 - w + 1)), int(rng.integers(10, rows - 10 - h + 1))
+    canvas = np.zeros((rows, columns), np.uint8)
+    canvas[top : top + h, left : left + w] = ink
+    return np.repeat(255 - canvas[..., None], 3, axis=2)
