@@ -27,7 +27,7 @@ def _lines(*points: tuple) -> np.ndarray:
     return np.array(points, float)
 
 
-def glyph_strokes(digit: int, rng: np.random.Generator) -> list[np.ndarray]:
+def _glyph_strokes(digit: int, rng: np.random.Generator) -> list[np.ndarray]:
     """The strokes of `digit` as polylines in a box 0.6 wide and 1 tall (x right, y down); a 1 has a flag, a 7 a
     bar across and a 4 an open top half of the time."""
     variant = rng.random() < 0.5
@@ -65,7 +65,7 @@ def drawn_number(rng: np.random.Generator, digits: str) -> np.ndarray:
     x = height
     for digit in digits:
         width, turn = height * rng.uniform(0.85, 1.15), np.radians(rng.uniform(-6, 6))
-        for stroke in glyph_strokes(int(digit), rng):
+        for stroke in _glyph_strokes(int(digit), rng):
             points = stroke + rng.normal(0.0, 0.012, stroke.shape)
             px = points[:, 0] * width + slant * (points[:, 1] - 1) * height
             py = points[:, 1] * height

@@ -45,7 +45,7 @@ class SynthConfig:
     thin_rate: float = 0.25  # scans, canvases and photos written with a thin pen or brush
     stroke_one_rate: float = 0.3  # 1s written as one nearly upright stroke instead of an MNIST glyph
     # Of those, 1s with a flag: a stroke from the top down to the left, a third to half as long as the stem, as most
-    # of Europe writes them (MNIST's 1s have none, and the models read a flagged 1 as a 7).
+    # of Europe writes them (MNIST's 1s have none, and models trained without them read a flagged 1 as a 7).
     flagged_one_rate: float = 0.5
     ruled_rate: float = 0.5  # photos of ruled (70 %) or squared (30 %) paper
     ruling_tilt: float = 8.0  # degrees up to which a sheet's lines run off level (a photo taken askew)
