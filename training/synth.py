@@ -103,8 +103,7 @@ class StringSynth:
         canvas = np.zeros((44, 44), np.uint8)
         top, bottom, slant = int(rng.integers(6, 12)), int(rng.integers(32, 38)), rng.uniform(-2.0, 2.0)
         pen = int(rng.integers(2, 4))
-        flagged = _chance(rng, self.config.flagged_one_rate)
-        if flagged:
+        if _chance(rng, self.config.flagged_one_rate):
             slant = rng.uniform(-1.5, 4.0)
             length, angle = rng.uniform(0.3, 0.5) * (bottom - top), np.radians(rng.uniform(25.0, 60.0))
             end = (round(22 + slant - length * np.cos(angle)), round(top + length * np.sin(angle)))
