@@ -80,6 +80,21 @@ def test_thin_strokes_are_narrower_and_unbroken():
     assert not _thin_strokes(rng, np.zeros((50, 50), np.float32)).any()
 
 
+def test_bold_strings_have_strokes_a_fifth_to_two_fifths_of_their_height(tiny_split):
+    """As a marker writes, or the sketchpad's wide brush draws small digits: far wider than MNIST's strokes."""
+    def stroke_share(bold_rate: float) -> list[float]:
+        synth = StringSynth(tiny_split, SynthConfig(bold_rate=bold_rate, printed_rate=0.0))
+        rng, shares = np.random.default_rng(5), []
+        for digit in "0123456789" * 3:
+            mask = (synth.ink_string(rng, digit)[0] > 127).astype(np.uint8)
+            shares.append(stroke_width(mask) / np.count_nonzero(mask.any(axis=1)))
+        return shares
+
+    bold, usual = stroke_share(1.0), stroke_share(0.0)
+    assert 0.15 < min(bold) and max(bold) < 0.45
+    assert np.median(bold) > 1.3 * np.median(usual)  # the made-up glyphs are already bolder than MNIST's
+
+
 def test_some_ones_are_one_upright_stroke(tiny_split):
     strokes = StringSynth(tiny_split, SynthConfig(stroke_one_rate=1.0, flagged_one_rate=0.0))
     rng = np.random.default_rng(5)
@@ -152,7 +167,7 @@ def test_separators_are_written_between_digits_and_read_as_nothing(tiny_split):
         assert "".join(c for c in text if c.isdigit()) == digits and 1 <= len(marks) <= 2
         assert len(set(marks)) == 1 and marks[0] in SEPARATORS  # one kind in a number: 12.05.24
         assert text[0].isdigit() and text[-1].isdigit() and marks[0] * 2 not in text  # between digits only
-    synth = StringSynth(tiny_split, SynthConfig(separator_rate=1.0, printed_rate=0.0, negative_rate=0.0))
+    synth = StringSynth(tiny_split, SynthConfig(separator_rate=1.0, printed_rate=0.0, negative_rate=0.0, bold_rate=0.0))
     ink, label = synth.ink_string(np.random.default_rng(7), "12.50")
     plain, _ = synth.ink_string(np.random.default_rng(7), "1250")
     written, digits_only = (_shapes((i > 40).astype(np.uint8)) for i in (ink, plain))
