@@ -27,7 +27,7 @@ def test_score_and_confusion():
     assert matrix.sum() == 7 and matrix[4, 5] == 1 and matrix[7, 7] == 1
 
 
-@pytest.mark.parametrize("name", ["mnist-strings", "plain-strings", "drawn-strokes"])
+@pytest.mark.parametrize("name", ["mnist-strings", "plain-strings", "drawn-strokes", "drawn-small-bold"])
 def test_sets_are_reproducible(tiny_split, name):
     spec = next(spec for spec in EVAL_SETS if spec.name == name)
     first = build_set(tiny_split, spec, seed=3, scale=10 / spec.count)
@@ -58,6 +58,21 @@ def test_drawn_numbers_lie_whole_on_the_sketchpad():
         assert image.shape == (300, 900, 3) and image.dtype == np.uint8
         ink = image.min(axis=2) < 128
         assert ink.any() and not (ink[0].any() or ink[-1].any() or ink[:, 0].any() or ink[:, -1].any())
+
+
+def test_small_bold_set_draws_small_digits_with_a_wide_brush():
+    def sizes(name: str) -> tuple[float, float]:
+        """Median height of the numbers' ink, and of their strokes' width over it."""
+        spec = next(spec for spec in EVAL_SETS if spec.name == name)
+        heights, shares = [], []
+        for image, _ in build_set(None, spec, seed=3, scale=20 / spec.count):
+            ink = (image.min(axis=2) < 128).astype(np.uint8)
+            heights.append(np.count_nonzero(ink.any(axis=1)))
+            shares.append(stroke_width(ink) / heights[-1])
+        return float(np.median(heights)), float(np.median(shares))
+
+    (small, bold), (usual, share) = sizes("drawn-small-bold"), sizes("drawn-strokes")
+    assert 30 <= small <= 65 < usual and bold > max(0.2, 2 * share)
 
 
 def test_cut_to_ink_touches_every_border():

@@ -55,12 +55,14 @@ def _glyph_strokes(digit: int, rng: np.random.Generator) -> list[np.ndarray]:
     return [np.vstack([_arc(0.3, 0.27, 0.24, 0.24, 0, -360), _lines((0.54, 0.27), (0.47, 1.0))])]
 
 
-def drawn_number(rng: np.random.Generator, digits: str) -> np.ndarray:
-    """`digits` drawn in black on a white sketchpad (RGB uint8): 90-200 pixels tall, a 6-15 pixel brush, slanted
-    up to 17° right, each digit turned up to 6° and its points jittered, spaced 5-35 % of the height apart; the
-    whole number shrunk to fit the canvas where it is too wide, and put anywhere on it."""
-    height, brush = rng.uniform(90, 200), int(rng.integers(6, 16))
-    slant, gap = rng.uniform(-0.3, 0.05), rng.uniform(0.05, 0.35) * height
+def drawn_number(rng: np.random.Generator, digits: str, height: tuple[float, float] = (90, 200),
+                 brush: tuple[int, int] = (6, 15), gap: tuple[float, float] = (0.05, 0.35)) -> np.ndarray:
+    """`digits` drawn in black on a white sketchpad (RGB uint8): `height` pixels tall (a range), with a brush
+    `brush` pixels wide, slanted up to 17° right, each digit turned up to 6° and its points jittered, the digits'
+    boxes `gap` of the height apart (the strokes stand out of them by half the brush); the whole number shrunk to
+    fit the canvas where it is too wide, and put anywhere on it."""
+    height, brush = rng.uniform(*height), int(rng.integers(brush[0], brush[1] + 1))
+    slant, gap = rng.uniform(-0.3, 0.05), rng.uniform(*gap) * height
     ink = np.zeros((round(3 * height), round(len(digits) * (height + gap) + 2 * height)), np.uint8)
     x = height
     for digit in digits:

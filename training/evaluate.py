@@ -36,7 +36,8 @@ class EvalSet:
     count: int
     min_len: int = 1
     max_len: int = 8
-    synthesis: dict = field(default_factory=dict)  # `SynthConfig` fields that differ from `first_config`'s
+    # `SynthConfig` fields that differ from `first_config`'s; for "drawn", arguments of `drawn_number`.
+    synthesis: dict = field(default_factory=dict)
 
 
 EVAL_SETS = (
@@ -69,6 +70,9 @@ EVAL_SETS = (
                                                           "perspective_rate": 0.5, "photo_margin": (1.0, 3.0)}),
     # Digits drawn with smooth pen strokes, not MNIST's: 1s with a flag, 7s crossed, 4s open half of the time.
     EvalSet("drawn-strokes", "drawn", 500),
+    # The same, small (30-50 pixels tall) under a brush of 10-14 pixels, as the sketchpad's default brush (14) draws
+    # small digits: strokes a quarter to half of the height, the holes of 6, 8 and 9 nearly closed.
+    EvalSet("drawn-small-bold", "drawn", 500, synthesis={"height": (30, 50), "brush": (10, 14), "gap": (0.45, 0.75)}),
 )
 
 
@@ -82,7 +86,7 @@ def build_set(synth_split, spec: EvalSet, seed: int, scale: float = 1.0) -> list
     if spec.style == "drawn":
         labels = ("".join(map(str, rng.integers(0, 10, rng.integers(spec.min_len, spec.max_len + 1))))
                   for _ in range(count))
-        return [(drawn_number(rng, label), label) for label in labels]
+        return [(drawn_number(rng, label, **spec.synthesis), label) for label in labels]
     synth = StringSynth(synth_split, first_config(min_len=spec.min_len, max_len=spec.max_len, negative_rate=0.0,
                                                  printed_rate=0.0, **spec.synthesis))
     items = []
