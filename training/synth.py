@@ -84,7 +84,7 @@ class StringSynth:
         self.config = config
 
     # --- glyphs ---------------------------------------------------------------------------------
-    def _mnist_glyph(self, rng: np.random.Generator, digit: int, bold: bool = False) -> np.ndarray:
+    def _mnist_glyph(self, rng: np.random.Generator, digit: int, thicken: bool = True) -> np.ndarray:
         glyph = self.images[rng.choice(self.by_class[digit])]
         cfg = self.config
         glyph = cv2.copyMakeBorder(glyph, 8, 8, 8, 8, cv2.BORDER_CONSTANT, value=0)
@@ -95,8 +95,8 @@ class StringSynth:
         matrix = cv2.getRotationMatrix2D((22, 22), angle, rng.uniform(0.8, 1.15))
         matrix[0, 1] += rng.uniform(-0.25, 0.25)  # shear: slanted writing
         glyph = cv2.warpAffine(glyph, matrix, (44, 44), flags=cv2.INTER_LINEAR)
-        if bold:
-            return _bold(rng, glyph)
+        if not thicken:
+            return glyph
         thickness = rng.choice(4, p=[0.55, 0.25, 0.12, 0.08])
         if thickness:
             glyph = cv2.dilate(glyph, np.ones((thickness + 1, thickness + 1), np.uint8))
@@ -120,8 +120,10 @@ class StringSynth:
         """An augmented MNIST glyph of `digit`, or for a share (`stroke_one_rate`) of the 1s one upright stroke; with
         `bold`, its strokes 20-40 % of its height."""
         if digit == 1 and _chance(rng, self.config.stroke_one_rate):
-            return _bold(rng, self._stroke_one(rng)) if bold else self._stroke_one(rng)
-        return self._mnist_glyph(rng, digit, bold)
+            glyph = self._stroke_one(rng)
+        else:
+            glyph = self._mnist_glyph(rng, digit, thicken=not bold)
+        return _bold(rng, glyph) if bold else glyph
 
     @staticmethod
     def _font_glyph(rng: np.random.Generator, char: str, font: int, thickness: int) -> np.ndarray:
