@@ -1,3 +1,5 @@
+import re
+
 import cv2
 import numpy as np
 import pytest
@@ -93,6 +95,20 @@ def test_bold_strings_have_strokes_a_fifth_to_two_fifths_of_their_height(tiny_sp
     bold, usual = stroke_share(1.0), stroke_share(0.0)
     assert 0.15 < min(bold) and max(bold) < 0.45
     assert np.median(bold) > 1.3 * np.median(usual)  # the made-up glyphs are already bolder than MNIST's
+
+
+def test_some_labels_repeat_one_digit_three_to_five_times(tiny_split):
+    """Runs like "1111" teach CTC to put a blank between repeats; half of them are 1s, the narrowest digit."""
+    synth = StringSynth(tiny_split, SynthConfig(repeat_rate=1.0, min_len=3))
+    rng = np.random.default_rng(2)
+    runs = []
+    for _ in range(200):
+        label = synth.random_label(rng)
+        run = max(re.finditer(r"(\d)\1*", label), key=lambda m: len(m.group()))
+        runs.append(run.group())
+    assert all(3 <= len(run) for run in runs)
+    assert 0.4 < np.mean([run[0] == "1" for run in runs]) < 0.7
+    assert first_config().repeat_rate == 0.0  # the evaluation sets' labels are uniform
 
 
 def test_some_ones_are_one_upright_stroke(tiny_split):

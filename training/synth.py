@@ -47,6 +47,9 @@ class SynthConfig:
     # of each digit's height, the holes of 6, 8 and 9 nearly closed (MNIST's strokes are 10-15 %).
     bold_rate: float = 0.08
     stroke_one_rate: float = 0.3  # 1s written as one nearly upright stroke instead of an MNIST glyph
+    # Labels holding a run of 3-5 of one digit, 1s half of the time ("1111", "000"): CTC must find a blank between
+    # each repeat, and narrow 1s drawn far apart leave it few frames.
+    repeat_rate: float = 0.05
     # Of those, 1s with a flag: a stroke from the top down to the left, a third to half as long as the stem, as most
     # of Europe writes them (MNIST's 1s have none, and models trained without them read a flagged 1 as a 7).
     flagged_one_rate: float = 0.5
@@ -71,8 +74,8 @@ def first_config(**changes) -> SynthConfig:
     """The synthesis as it was before thin and bold pens, upright 1s and askew paper lines (all off unless `changes`
     turn them on, and separators): the evaluation sets and the examples are made with it, so that they keep their
     images."""
-    return SynthConfig(**{"thin_rate": 0.0, "bold_rate": 0.0, "stroke_one_rate": 0.0, "ruling_tilt": 0.0,
-                          "separator_rate": 0.0, **changes})
+    return SynthConfig(**{"thin_rate": 0.0, "bold_rate": 0.0, "stroke_one_rate": 0.0, "repeat_rate": 0.0,
+                          "ruling_tilt": 0.0, "separator_rate": 0.0, **changes})
 
 
 class StringSynth:
@@ -208,7 +211,12 @@ class StringSynth:
     def random_label(self, rng: np.random.Generator) -> str:
         """A random digit string of the configured length (or a length drawn from the configured range)."""
         length = self.config.fixed_len or int(rng.integers(self.config.min_len, self.config.max_len + 1))
-        return "".join(str(d) for d in rng.integers(0, 10, size=length))
+        digits = rng.integers(0, 10, size=length)
+        if length >= 3 and _chance(rng, self.config.repeat_rate):
+            run = int(rng.integers(3, min(5, length) + 1))
+            start = int(rng.integers(0, length - run + 1))
+            digits[start : start + run] = 1 if rng.random() < 0.5 else rng.integers(0, 10)
+        return "".join(str(d) for d in digits)
 
     def plain_string(self, rng: np.random.Generator) -> tuple[np.ndarray, str]:
         """Ink and label of a string as the seed stacks them: MNIST glyphs as they are, no augmentation."""
