@@ -209,7 +209,8 @@ class StringSynth:
         return _crop(canvas), placed
 
     def random_label(self, rng: np.random.Generator) -> str:
-        """A random digit string of the configured length (or a length drawn from the configured range)."""
+        """A random digit string of the configured length (or a length drawn from the configured range); for a share
+        (`repeat_rate`) of those of 3 digits or more, with a run of 3-5 of one digit."""
         length = self.config.fixed_len or int(rng.integers(self.config.min_len, self.config.max_len + 1))
         digits = rng.integers(0, 10, size=length)
         if length >= 3 and _chance(rng, self.config.repeat_rate):
