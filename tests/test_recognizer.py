@@ -33,10 +33,12 @@ def handwritten(mnist_path):
 
     def make(count: int, min_len: int, max_len: int, seed: int, style: str = "scan", **synthesis
              ) -> list[tuple[np.ndarray, str]]:
-        """`synthesis`: `SynthConfig` fields; separators, bold pens and askew numbers are off unless given."""
+        """`synthesis`: `SynthConfig` fields; separators, bold pens, runs of one digit and askew numbers are off unless
+        given."""
         synth = StringSynth(test, SynthConfig(**{
             "min_len": min_len, "max_len": max_len, "negative_rate": 0.0, "printed_rate": 0.0, "elastic_rate": 0.0,
-            "max_rotation": 5.0, "separator_rate": 0.0, "bold_rate": 0.0, "number_tilt": 0.0, **synthesis}))
+            "max_rotation": 5.0, "separator_rate": 0.0, "bold_rate": 0.0, "repeat_rate": 0.0, "number_tilt": 0.0,
+            **synthesis}))
         rng = np.random.default_rng(seed)
         items = []
         for _ in range(count):
