@@ -71,9 +71,9 @@ class SynthConfig:
 
 
 def first_config(**changes) -> SynthConfig:
-    """The synthesis as it was before thin and bold pens, upright 1s and askew paper lines (all off unless `changes`
-    turn them on, and separators): the evaluation sets and the examples are made with it, so that they keep their
-    images."""
+    """The synthesis as it was before thin and bold pens, upright 1s, runs of one digit and askew paper lines (all off
+    unless `changes` turn them on, and separators): the evaluation sets and the examples are made with it, so that
+    they keep their images."""
     return SynthConfig(**{"thin_rate": 0.0, "bold_rate": 0.0, "stroke_one_rate": 0.0, "repeat_rate": 0.0,
                           "ruling_tilt": 0.0, "separator_rate": 0.0, **changes})
 
