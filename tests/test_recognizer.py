@@ -18,7 +18,7 @@ from tests.conftest import ROOT, arc_among_gravel, draw_number, shaded_ball
 from training.drawn import drawn_number
 from training.evaluate import EVAL_SETS, build_set, edit_distance
 from training.mnist import load_mnist
-from training.synth import StringSynth, SynthConfig
+from training.synth import StringSynth, first_config
 
 
 @pytest.fixture(scope="module", params=SHIPPED)
@@ -33,12 +33,12 @@ def handwritten(mnist_path):
 
     def make(count: int, min_len: int, max_len: int, seed: int, style: str = "scan", **synthesis
              ) -> list[tuple[np.ndarray, str]]:
-        """`synthesis`: `SynthConfig` fields; separators, bold pens, runs of one digit and askew numbers are off unless
-        given."""
-        synth = StringSynth(test, SynthConfig(**{
+        """`synthesis`: `SynthConfig` fields. Built on the evaluation's frozen synthesis (`first_config`), so that
+        what later sessions add to the training synthesis leaves these images as they are; askew numbers are off
+        unless given."""
+        synth = StringSynth(test, first_config(**{
             "min_len": min_len, "max_len": max_len, "negative_rate": 0.0, "printed_rate": 0.0, "elastic_rate": 0.0,
-            "max_rotation": 5.0, "separator_rate": 0.0, "bold_rate": 0.0, "repeat_rate": 0.0, "number_tilt": 0.0,
-            **synthesis}))
+            "max_rotation": 5.0, "number_tilt": 0.0, **synthesis}))
         rng = np.random.default_rng(seed)
         items = []
         for _ in range(count):
@@ -67,10 +67,11 @@ def test_reads_numbers_written_with_separators_askew_or_beside_a_stray_mark(reco
     photographed) running up to 25 degrees off level is turned level before it is read; a pen tap, tick or smudge
     above or below the number is left out.
 
-    The shipped models read 37 and 36 of the numbers with separators (94 % of the evaluation's set; before they
-    learned separators, 16 and 11: a dot read as a 6, a dash as a 1; README, Training), 38 and 37 of the askew
-    ones (not turned level, 24 each; README, How it works), and 40 and 39 of those with a stray mark (with the
-    mark kept in the number's box: 25 each)."""
+    The shipped models read 38 and 38 of the numbers with separators, 38 and 38 of the askew ones and 38 and 39 of
+    those with a stray mark. On the fixture's images before it was built on `first_config`, `cnn` read 37, 37 and 40,
+    where weights that had not learned separators read 16 and 11 (a dot read as a 6, a dash as a 1; README,
+    Training), askew numbers not turned level 24 each (README, How it works), and with the stray mark kept in the
+    number's box 25 each."""
     items = handwritten(40, min_len, max_len, seed=seed, **synthesis)
     readings = [p.digits for p in recognizer.predict_batch([image for image, _ in items])]
     right = sum(r == label for r, (_, label) in zip(readings, items))
@@ -79,13 +80,14 @@ def test_reads_numbers_written_with_separators_askew_or_beside_a_stray_mark(reco
 
 def test_reads_numbers_beside_a_margin_line_on_a_page_seen_in_perspective(recognizer, handwritten):
     """Photos of notebook pages with a margin line left of the number, seen in perspective, so that the margin line
-    does not lean as the rulings do: found at a slope of its own, it is not ink. The shipped models read 39 and 40 of
-    them (35 and 36 with the margin line left in: README, How it works)."""
+    does not lean as the rulings do: found at a slope of its own, it is not ink. The shipped models read 36 and 38 of
+    them (89-90 % of the evaluation's set). On the fixture's images before it was built on `first_config`: 40 and
+    40, and 35 and 36 with the margin line left in (README, How it works)."""
     items = handwritten(40, 1, 8, seed=16, style="paper", margin_rate=1.0, ruled_rate=1.0, perspective_rate=1.0,
                         photo_margin=(1.0, 3.0))
     readings = [p.digits for p in recognizer.predict_batch([image for image, _ in items])]
     right = sum(r == label for r, (_, label) in zip(readings, items))
-    assert right >= 37, list(zip(readings, [label for _, label in items]))
+    assert right >= 34, list(zip(readings, [label for _, label in items]))
 
 
 def test_reads_12_to_16_digit_strings(recognizer, handwritten):
