@@ -1,5 +1,6 @@
 """The shipped models, loaded once, on images the tests make."""
 
+import json
 import re
 
 import cv2
@@ -11,7 +12,7 @@ from recognizer import inference
 from recognizer import preprocess as preprocess_module
 from recognizer.architectures import ARCHITECTURES
 from recognizer.decoding import softmax
-from recognizer.inference import OFFSETS, SHIFTS, SHIPPED, Recognizer
+from recognizer.inference import OFFSETS, SHIFTS, SHIPPED, WEIGHTS_DIR, Recognizer
 from recognizer.preprocess import preprocess
 from recognizer.sheet import find_sheets
 from tests.conftest import ROOT, arc_among_gravel, draw_number, shaded_ball
@@ -47,6 +48,17 @@ def handwritten(mnist_path):
         return items
 
     return make
+
+
+def test_shipped_weights_carry_their_training_report(recognizer):
+    """The JSON beside the weights says how they were trained (data settings, epochs, time, metrics), what they were
+    averaged or fine-tuned from, and the "no digits" floor the recognizer uses."""
+    report = json.loads((WEIGHTS_DIR / f"{recognizer.name}.json").read_text())
+    assert report["model"] == recognizer.name and report["parameters"] == recognizer.model.count_params()
+    assert {"data", "epochs_run", "training_minutes", "val_string_acc", "history"} <= report.keys()
+    assert report["data"]["max_len"] == 8 and len(report["history"]["val_string_acc"]) == report["epochs_run"]
+    assert "averaged_from" in report or "initialised_from" in report
+    assert report["no_digits_below"] == recognizer.no_digits_below > 0
 
 
 def test_reads_handwritten_strings(recognizer, handwritten):
