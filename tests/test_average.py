@@ -11,7 +11,7 @@ from tests.conftest import draw_number
 from training.average import average_weights, main
 
 
-def test_the_average_holds_the_mean_of_every_variable_and_is_read(tmp_path):
+def test_the_average_holds_the_mean_of_every_variable_and_is_read(tmp_path, caplog):
     paths = []
     for seed in (1, 2):
         model = ARCHITECTURES["cnn"].build()
@@ -29,6 +29,7 @@ def test_the_average_holds_the_mean_of_every_variable_and_is_read(tmp_path):
         np.testing.assert_allclose(mean, (a + b) / 2, rtol=1e-6, atol=1e-6)
     report = json.loads((tmp_path / "soup" / "cnn.json").read_text())
     assert report["averaged_from"] == list(map(str, paths)) and "no_digits_below" not in report  # floor: re-chosen
+    assert report["model"] == "cnn" and "no training report" not in caplog.text
     assert soup.no_digits_below == 0.0
     assert soup.predict(draw_number("42")).probabilities.shape[1] == 10
 
@@ -42,7 +43,7 @@ def test_models_of_another_architecture_are_refused(tmp_path):
         average_weights("cnn", [tmp_path / "cnn.keras"], tmp_path / "out")
 
 
-def test_widened_models_are_averaged_as_they_are(tmp_path):
+def test_widened_models_are_averaged_as_they_are(tmp_path, caplog):
     paths = [tmp_path / f"{i}" / "gru.keras" for i in range(2)]
     model = ARCHITECTURES["gru"].build(widen=0.5)
     start = model.get_weights()
@@ -53,3 +54,4 @@ def test_widened_models_are_averaged_as_they_are(tmp_path):
     soup = Recognizer.load("gru", average_weights("gru", paths, tmp_path / "soup")).model
     assert soup.count_params() == model.count_params() < ARCHITECTURES["gru"].build().count_params()
     np.testing.assert_allclose(soup.get_weights()[0], start[0] + 0.5, atol=1e-6)
+    assert "gru.json will hold no training report" in caplog.text  # these weights have no JSON beside them

@@ -40,7 +40,12 @@ def average_weights(name: str, sources: list[Path], out: Path) -> Path:
     path = out / f"{name}.keras"
     averaged.save(path)
     first = sources[0].with_suffix(".json")
-    report = json.loads(first.read_text()) if first.is_file() else {}
+    if first.is_file():
+        report = json.loads(first.read_text())
+    else:
+        log.warning("no %s: %s will hold no training report (data settings, epochs, time, metrics)", first,
+                    path.with_suffix(".json"))
+        report = {}
     report.pop("no_digits_below", None)  # chosen again for the averaged model
     report["averaged_from"] = [str(source) for source in sources]
     path.with_suffix(".json").write_text(json.dumps(report, indent=2))
