@@ -3,9 +3,11 @@ import json
 import numpy as np
 import pytest
 
+from recognizer.inference import Recognizer
 from recognizer.preprocess import preprocess, stroke_width
 from training.drawn import drawn_number
 from training.evaluate import EVAL_SETS, build_set, confusion, cut_to_ink, edit_distance, main, score
+from training.synth import NO_DIGIT_KINDS
 
 
 @pytest.mark.parametrize("a, b, d", [("", "", 0), ("123", "123", 0), ("123", "13", 1), ("", "45", 2),
@@ -86,11 +88,29 @@ def test_cut_to_ink_touches_every_border():
 
 
 def test_evaluate_command_writes_reports(tmp_path, mnist_path):
-    main(["--model", "cnn", "--mnist", mnist_path, "--scale", "0.002", "--out", str(tmp_path)])
+    main(["--model", "cnn", "--mnist", mnist_path, "--scale", "0.01", "--out", str(tmp_path)])
     report = json.loads((tmp_path / "cnn-eval.json").read_text())
     assert set(report["sets"]) == {spec.name for spec in EVAL_SETS}
     assert 0 <= report["sets"]["mnist-strings"]["string_accuracy"] <= 1
-    assert "no_digits_rate" in report["sets"]["no-digits"]
+    blank = report["sets"]["no-digits"]  # 4 images: one of each kind
+    assert list(blank["by_kind"]) == list(NO_DIGIT_KINDS) and all(k["count"] == 1 for k in blank["by_kind"].values())
+    assert blank["no_digits_rate"] == sum(k["answered"] for k in blank["by_kind"].values()) / 4
+    assert blank["by_kind"]["blank-canvas"]["answered"] == 1
+    assert report["split"] == "test" and report["no_digits_below"] == Recognizer.load("cnn").no_digits_below > 0
     assert report["latency"]["model_call_ms"] > 0
     assert "| mnist-strings |" in (tmp_path / "cnn-eval.md").read_text()
+    assert "by kind: blank-canvas 1 of 1, blank-paper" in (tmp_path / "cnn-eval.md").read_text()
     assert (tmp_path / "cnn-confusion.png").read_bytes()[:4] == b"\x89PNG"
+
+
+def test_evaluate_reads_the_sets_of_validation_digits_at_a_given_floor(tmp_path, mnist_path):
+    """How weights are chosen: the evaluation's sets built from the validation digits, every model at one floor."""
+    main(["--model", "gru", "--split", "val", "--seed", "7", "--scale", "0.002", "--no-digits-below", "0.5",
+          "--mnist", mnist_path, "--out", str(tmp_path)])
+    report = json.loads((tmp_path / "gru-eval.json").read_text())
+    assert report["split"] == "val" and report["no_digits_below"] == 0.5
+    digit_sets = [r for name, r in report["sets"].items() if name != "no-digits"]
+    assert report["digit_images"] == sum(r["count"] for r in digit_sets) > 0
+    assert report["right"] == sum(round(r["string_accuracy"] * r["count"]) for r in digit_sets)
+    text = (tmp_path / "gru-eval.md").read_text()
+    assert "the **validation digits**" in text and "floor 0.5." in text and f"{report['right']:,} of the" in text

@@ -2,7 +2,11 @@
 
     python -m training.evaluate --model cnn gru --mnist ../shared/datasets/mnist.npz
 
-Writes <out>/<model>-eval.md, <model>-eval.json and <model>-confusion.png per model.
+Writes <out>/<model>-eval.md, <model>-eval.json and <model>-confusion.png per model. To choose between weights, read
+the same sets built from the validation digits instead (never the test split), at one floor for all:
+
+    python -m training.evaluate --split val --seed 7 --scale 0.5 --model gru --weights runs/s34-runs-soup/gru.keras \
+        --no-digits-below 0.1 --mnist ../shared/datasets/mnist.npz --out runs/s34-val
 """
 
 from __future__ import annotations
@@ -25,6 +29,9 @@ from training.synth import NO_DIGIT_KINDS, StringSynth, first_config, no_digit_i
 log = logging.getLogger(__name__)
 
 COVERAGES = (1.0, 0.98, 0.95, 0.9, 0.8)
+#: What `--split` builds the sets from, as the reports say it.
+SPLITS = {"test": "the **MNIST test split**",
+          "val": "the **validation digits** held out of MNIST's training split, for choosing between weights,"}
 
 
 @dataclass(frozen=True)
@@ -76,13 +83,18 @@ EVAL_SETS = (
 )
 
 
+def no_digit_kinds(count: int) -> list[str]:
+    """The kind of each image of a no-digits set of `count` images: `NO_DIGIT_KINDS` in turn."""
+    return [NO_DIGIT_KINDS[i % len(NO_DIGIT_KINDS)] for i in range(count)]
+
+
 def build_set(synth_split, spec: EvalSet, seed: int, scale: float = 1.0) -> list[tuple[np.ndarray, str]]:
     """(image, label) pairs of one evaluation set, the same for every run with the same seed."""
     rng = np.random.default_rng([seed, EVAL_SETS.index(spec)])
     count = max(1, int(spec.count * scale))
     if spec.style == "no-digits":
         synth = StringSynth(synth_split, first_config())
-        return [(no_digit_image(rng, synth, NO_DIGIT_KINDS[i % len(NO_DIGIT_KINDS)]), "") for i in range(count)]
+        return [(no_digit_image(rng, synth, kind), "") for kind in no_digit_kinds(count)]
     if spec.style == "drawn":
         labels = ("".join(map(str, rng.integers(0, 10, rng.integers(spec.min_len, spec.max_len + 1))))
                   for _ in range(count))
@@ -193,8 +205,10 @@ def latency(recognizer: Recognizer, photo: np.ndarray, repeats: int = 200) -> di
             "photo_640x480_ms": float(np.median(e2e_ms)), "photo_640x480_mean_ms": float(np.mean(e2e_ms))}
 
 
-def evaluate(recognizer: Recognizer, sets: dict[str, list[tuple[np.ndarray, str]]], photo: np.ndarray) -> dict:
-    report = {"model": recognizer.name, "sets": {}, "latency": latency(recognizer, photo)}
+def evaluate(recognizer: Recognizer, sets: dict[str, list[tuple[np.ndarray, str]]], photo: np.ndarray,
+             split: str = "test") -> dict:
+    report = {"model": recognizer.name, "split": split, "no_digits_below": recognizer.no_digits_below, "sets": {},
+              "latency": latency(recognizer, photo)}
     for name, items in sets.items():
         labels, readings, confidences = [], [], []
         for start in tqdm(range(0, len(items), 64), desc=f"{recognizer.name} {name}", leave=False):
@@ -205,17 +219,26 @@ def evaluate(recognizer: Recognizer, sets: dict[str, list[tuple[np.ndarray, str]
                 confidences.append(prediction.confidence)
         result = score(labels, readings, np.asarray(confidences))
         if name == "no-digits":
-            result = {"count": len(labels), "no_digits_rate": result["string_accuracy"]}
+            kinds = no_digit_kinds(len(labels))
+            by_kind = {kind: {"count": kinds.count(kind), "answered": sum(k == kind and not r for k, r in
+                                                                         zip(kinds, readings))}
+                       for kind in dict.fromkeys(kinds)}
+            result = {"count": len(labels), "no_digits_rate": result["string_accuracy"], "by_kind": by_kind}
         else:
             result["confusion"] = confusion(labels, readings).tolist()
         report["sets"][name] = result
+    digit_sets = [r for r in report["sets"].values() if "string_accuracy" in r]
+    report["right"] = int(sum(round(r["string_accuracy"] * r["count"]) for r in digit_sets))
+    report["digit_images"] = sum(r["count"] for r in digit_sets)
     return report
 
 
 def to_markdown(report: dict) -> str:
+    source = SPLITS[report["split"]]
     lines = [f"# Evaluation of `{report['model']}`", "",
-             "Image sets synthesised with a fixed seed from the **MNIST test split** "
-             "(`python -m training.evaluate`).", "",
+             f"Image sets synthesised with a fixed seed from {source} (`python -m training.evaluate`); "
+             f"\"no digits\" floor {report['no_digits_below']:g}. {report['right']:,} of the "
+             f"{report['digit_images']:,} images holding digits read right.", "",
              "| set | images | whole-string | per digit (1 - CER) | no-digits answered |", "|---|---|---|---|---|"]
     for name, r in report["sets"].items():
         if "no_digits_rate" in r:
@@ -223,6 +246,10 @@ def to_markdown(report: dict) -> str:
         else:
             lines.append(f"| {name} | {r['count']} | {100 * r['string_accuracy']:.2f} % | "
                          f"{100 * r['digit_accuracy']:.2f} % | |")
+    blank = report["sets"].get("no-digits")
+    if blank:
+        lines += ["", "Answered \"no digits\", by kind: " + ", ".join(
+            f"{kind} {k['answered']} of {k['count']}" for kind, k in blank["by_kind"].items()) + "."]
     main = report["sets"].get("mnist-strings")
     if main:
         lines += ["", "## mnist-strings by length", "", "| length | " + " | ".join(map(str, main["by_length"])) + " |",
@@ -246,24 +273,31 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--mnist", help="local mnist.npz (else $MNIST_NPZ, else Keras' download)")
     parser.add_argument("--seed", type=int, default=2024)
     parser.add_argument("--scale", type=float, default=1.0, help="fraction of each set's size (quick runs)")
+    parser.add_argument("--split", choices=sorted(SPLITS), default="test",
+                        help="digits the sets are made of: the test split (the report) or the validation digits")
+    parser.add_argument("--no-digits-below", type=float,
+                        help="the \"no digits\" floor to read with (default: each model's own, from its JSON)")
     parser.add_argument("--out", default=str(WEIGHTS_DIR))
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
-    test = load_mnist(args.mnist)["test"]
-    sets = {spec.name: build_set(test, spec, args.seed, args.scale) for spec in tqdm(EVAL_SETS, desc="building sets")}
-    photo = photo_640x480(test, args.seed)
+    digits = load_mnist(args.mnist)[args.split]
+    sets = {spec.name: build_set(digits, spec, args.seed, args.scale) for spec in tqdm(EVAL_SETS, desc="building sets")}
+    photo = photo_640x480(digits, args.seed)
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
     for i, name in enumerate(args.model):
         recognizer = Recognizer.load(name, args.weights[i] if args.weights else None)
-        report = evaluate(recognizer, sets, photo)
+        if args.no_digits_below is not None:
+            recognizer.no_digits_below = args.no_digits_below
+        report = evaluate(recognizer, sets, photo, args.split)
         (out / f"{name}-eval.json").write_text(json.dumps(report, indent=2))
         (out / f"{name}-eval.md").write_text(to_markdown(report))
         if "mnist-strings" in report["sets"]:
             plot_confusion(np.array(report["sets"]["mnist-strings"]["confusion"]), out / f"{name}-confusion.png",
                            f"{name}: mnist-strings")
         summary = {k: v.get("string_accuracy", v.get("no_digits_rate")) for k, v in report["sets"].items()}
-        log.info("%s: %s", name, summary)
+        log.info("%s: %s; %d of %d images holding digits read right", name, summary, report["right"],
+                 report["digit_images"])
 
 
 def photo_640x480(split, seed: int) -> np.ndarray:
