@@ -1,11 +1,12 @@
 import json
 
+import cv2
 import numpy as np
 import pytest
 
 from recognizer.inference import Recognizer
 from recognizer.preprocess import preprocess, stroke_width
-from training.drawn import drawn_number
+from training.drawn import drawn_number, straight_ones
 from training.evaluate import EVAL_SETS, build_set, confusion, cut_to_ink, edit_distance, main, score
 from training.synth import NO_DIGIT_KINDS
 
@@ -114,3 +115,14 @@ def test_evaluate_reads_the_sets_of_validation_digits_at_a_given_floor(tmp_path,
     assert report["right"] == sum(round(r["string_accuracy"] * r["count"]) for r in digit_sets)
     text = (tmp_path / "gru-eval.md").read_text()
     assert "the **validation digits**" in text and "floor 0.5." in text and f"{report['right']:,} of the" in text
+
+
+def test_rows_of_straight_ones_are_separate_upright_strokes_on_a_transparent_canvas():
+    rng = np.random.default_rng(3)
+    for ones, brush in ((1, 14), (2, 4), (4, 6)):
+        canvas = straight_ones(rng, ones, brush)
+        assert canvas.shape == (300, 900, 4) and not canvas[..., :3].any()  # black under alpha, as browsers send it
+        count, _, stats, _ = cv2.connectedComponentsWithStats((canvas[..., 3] > 0).astype(np.uint8))
+        extra = stats[1:, cv2.CC_STAT_HEIGHT] - 160 - brush  # round caps, and a pixel of anti-aliasing each side
+        assert count - 1 == ones and ((0 <= extra) & (extra <= 4)).all()
+        assert (stats[1:, cv2.CC_STAT_WIDTH] <= 40 + brush + 4).all()  # no more than 20 pixels each side of upright

@@ -16,7 +16,7 @@ from recognizer.inference import OFFSETS, SHIFTS, SHIPPED, WEIGHTS_DIR, Recogniz
 from recognizer.preprocess import preprocess
 from recognizer.sheet import find_sheets
 from tests.conftest import ROOT, arc_among_gravel, draw_number, shaded_ball
-from training.drawn import drawn_number
+from training.drawn import drawn_number, straight_ones
 from training.evaluate import EVAL_SETS, build_set, edit_distance
 from training.mnist import load_mnist
 from training.synth import StringSynth, first_config
@@ -252,15 +252,7 @@ def test_reads_straight_1s_drawn_on_the_sketchpad(recognizer, ones, brush, lean)
     model's height a thin one is a line a pixel wide unless `preprocess` thickens it (before it did, the models
     read 14 and 11-13 of 20 lone thin 1s, and 11-13 and 4-5 of 20 thin "11"s)."""
     rng = np.random.default_rng(0)
-    readings = []
-    for _ in range(20):
-        canvas = np.zeros((300, 900, 4), np.uint8)
-        x, top = int(rng.integers(100, 800 - 90 * (ones - 1))), int(rng.integers(20, 120))
-        for i in range(ones):
-            x += int(rng.integers(40, 91)) if i else 0
-            slant = int(rng.choice([-1, 1]) * rng.integers(lean[0], lean[1] + 1))
-            cv2.line(canvas, (x + slant, top), (x - slant, top + 160), (0, 0, 0, 255), brush, cv2.LINE_AA)
-        readings.append(recognizer.predict(canvas).digits)
+    readings = [recognizer.predict(straight_ones(rng, ones, brush, lean)).digits for _ in range(20)]
     assert readings.count("1" * ones) >= 18, readings
 
 

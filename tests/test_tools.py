@@ -2,6 +2,7 @@
 
 import numpy as np
 
+from recognizer.inference import Recognizer
 from tests.conftest import load_tool
 
 
@@ -45,3 +46,10 @@ def test_sample_photos_and_their_crops():
     cut = tool.crops(np.random.default_rng(0), photo, 50)
     assert len(cut) == 50 and len({crop.shape for crop in cut}) > 10
     assert all(40 <= crop.shape[0] <= 140 and crop.shape[1] <= 300 and crop.shape[2] == 3 for crop in cut)
+
+
+def test_rows_of_straight_ones_are_read_with_each_brush():
+    tool = load_tool("read_rows_of_ones")
+    recognizer = Recognizer.load("cnn")
+    assert tool.readings(recognizer, 2, 14, rows=3) == ["11"] * 3  # as the shipped models read every such row
+    assert tool.readings(recognizer, 4, 4, rows=3) == tool.readings(recognizer, 4, 4, rows=3)  # the same rows again

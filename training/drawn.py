@@ -1,6 +1,7 @@
 """Numbers drawn as pen strokes on a sketchpad, from a small stroke font, not MNIST: an evaluation set of digits as
-people draw them in the app (smooth strokes; 1s with a flag, 7s crossed and 4s open as in much of Europe). Nothing
-here is used in training, so the set tells how the models read handwriting unlike MNIST's."""
+people draw them in the app (smooth strokes; 1s with a flag, 7s crossed and 4s open as in much of Europe), and rows
+of straight 1s as the app's sketchpad sends them. Nothing here is used in training, so these tell how the models read
+handwriting unlike MNIST's."""
 
 from __future__ import annotations
 
@@ -83,3 +84,18 @@ def drawn_number(rng: np.random.Generator, digits: str, height: tuple[float, flo
     canvas = np.zeros((rows, columns), np.uint8)
     canvas[top : top + h, left : left + w] = ink
     return np.repeat(255 - canvas[..., None], 3, axis=2)
+
+
+def straight_ones(rng: np.random.Generator, ones: int, brush: int = 14, lean: tuple[int, int] = (0, 20)) -> np.ndarray:
+    """A row of `ones` 1s, each one straight stroke 160 pixels tall, 40-90 pixels apart, drawn `brush` pixels wide on
+    the app's transparent sketchpad (RGBA uint8, black under alpha 0 as the browser sends it), their ends `lean`
+    pixels (a range) either side of upright: the 1s a person draws in the app, where CTC needs a blank frame between
+    two of them."""
+    rows, columns = CANVAS
+    canvas = np.zeros((rows, columns, 4), np.uint8)
+    x, top = int(rng.integers(100, columns - 100 - 90 * (ones - 1))), int(rng.integers(20, 120))
+    for i in range(ones):
+        x += int(rng.integers(40, 91)) if i else 0
+        slant = int(rng.choice([-1, 1]) * rng.integers(lean[0], lean[1] + 1))
+        cv2.line(canvas, (x + slant, top), (x - slant, top + 160), (0, 0, 0, 255), brush, cv2.LINE_AA)
+    return canvas
