@@ -31,7 +31,7 @@ log = logging.getLogger(__name__)
 COVERAGES = (1.0, 0.98, 0.95, 0.9, 0.8)
 #: What `--split` builds the sets from, as the reports say it.
 SPLITS = {"test": "the **MNIST test split**",
-          "val": "the **validation digits** held out of MNIST's training split, for choosing between weights,"}
+          "val": "the **validation digits** held out of MNIST's training split, for choosing between weights"}
 
 
 @dataclass(frozen=True)
