@@ -79,7 +79,7 @@ def test_reads_numbers_written_with_separators_askew_or_beside_a_stray_mark(reco
     photographed) running up to 25 degrees off level is turned level before it is read; a pen tap, tick or smudge
     above or below the number is left out.
 
-    The shipped models read 38 and 38 of the numbers with separators, 38 and 38 of the askew ones and 38 and 39 of
+    The shipped models read 38 and 39 of the numbers with separators, 38 and 38 of the askew ones and 38 and 39 of
     those with a stray mark. On the fixture's images before it was built on `first_config`, `cnn` read 37, 37 and 40,
     where weights that had not learned separators read 16 and 11 (a dot read as a 6, a dash as a 1; README,
     Training), askew numbers not turned level 24 each (README, How it works), and with the stray mark kept in the
