@@ -259,7 +259,7 @@ def test_reads_straight_1s_drawn_on_the_sketchpad(recognizer, ones, brush, lean)
 def test_reads_flagged_1s_and_crossed_7s_drawn_on_the_sketchpad(recognizer):
     """Numbers of 1s and 7s drawn with smooth strokes (`training.drawn`), half the 1s with a flag and half the 7s
     crossed, as much of Europe writes them. MNIST's 1s have no flag: models trained on it alone read a flagged 1 as
-    a 7 (the weights before the synthesis drew flags read 8 of these 20 numbers each; `cnn` and `gru` now 18 and 19)."""
+    a 7 (the weights before the synthesis drew flags read 8 of these 20 numbers each; `cnn` and `gru` now 20 each)."""
     rng = np.random.default_rng(1)
     labels = ["".join(rng.choice(list("17"), rng.integers(1, 6))) for _ in range(20)]
     readings = [recognizer.predict(drawn_number(rng, label)).digits for label in labels]
@@ -270,7 +270,7 @@ def test_reads_small_digits_drawn_with_the_wide_brush(recognizer):
     """Numbers 30-50 pixels tall drawn with a 10-14 pixel brush (the sketchpad's default is 14), the holes of 6, 8 and 9
     nearly closed. Models trained on MNIST's strokes alone read such 3s and 5s as 8s and thick flagged 1s as 7s or 9s
     (the weights before bold strings were in the synthesis read 34 (`cnn`) and 33 (`gru`) of these 40 numbers; now 39
-    and 38)."""
+    each)."""
     spec = next(spec for spec in EVAL_SETS if spec.name == "drawn-small-bold")
     items = build_set(None, spec, seed=1, scale=40 / spec.count)
     readings = [recognizer.predict(image).digits for image, _ in items]
