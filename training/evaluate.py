@@ -12,6 +12,7 @@ the same sets built from the validation digits instead (never the test split), a
 from __future__ import annotations
 
 import argparse
+import collections
 import json
 import logging
 import time
@@ -208,7 +209,7 @@ def latency(recognizer: Recognizer, photo: np.ndarray, repeats: int = 200) -> di
 def evaluate(recognizer: Recognizer, sets: dict[str, list[tuple[np.ndarray, str]]], photo: np.ndarray,
              split: str = "test") -> dict:
     report = {"model": recognizer.name, "split": split, "no_digits_below": recognizer.no_digits_below, "sets": {},
-              "latency": latency(recognizer, photo)}
+              "latency": latency(recognizer, photo), "right": 0, "digit_images": 0}
     for name, items in sets.items():
         labels, readings, confidences = [], [], []
         for start in tqdm(range(0, len(items), 64), desc=f"{recognizer.name} {name}", leave=False):
@@ -220,16 +221,15 @@ def evaluate(recognizer: Recognizer, sets: dict[str, list[tuple[np.ndarray, str]
         result = score(labels, readings, np.asarray(confidences))
         if name == "no-digits":
             kinds = no_digit_kinds(len(labels))
-            by_kind = {kind: {"count": kinds.count(kind), "answered": sum(k == kind and not r for k, r in
-                                                                         zip(kinds, readings))}
-                       for kind in dict.fromkeys(kinds)}
+            answered = collections.Counter(kind for kind, reading in zip(kinds, readings) if not reading)
+            by_kind = {kind: {"count": count, "answered": answered[kind]}
+                       for kind, count in collections.Counter(kinds).items()}
             result = {"count": len(labels), "no_digits_rate": result["string_accuracy"], "by_kind": by_kind}
         else:
             result["confusion"] = confusion(labels, readings).tolist()
+            report["right"] += sum(label == reading for label, reading in zip(labels, readings))
+            report["digit_images"] += len(labels)
         report["sets"][name] = result
-    digit_sets = [r for r in report["sets"].values() if "string_accuracy" in r]
-    report["right"] = int(sum(round(r["string_accuracy"] * r["count"]) for r in digit_sets))
-    report["digit_images"] = sum(r["count"] for r in digit_sets)
     return report
 
 
