@@ -71,6 +71,10 @@ LINE_GAP = 0.5
 #: Shapes off the line are left out only while they hold less ink than this share of the line's: a stray mark is small
 #: beside a number, while the rows of a photo's shapes are alike (one picked out of them was read as a digit surely).
 MAX_STRAY_INK = 0.7
+#: A thin straight bar (`_line_like`: a 1, or a piece of an upright paper line that was not found whole) is a digit of
+#: the number only where at least BAR_ON_LINE of its height lies beside the number's other shapes; a margin line's
+#: pieces above or below the number would stretch its box and squash its digits (`_line_pieces`).
+BAR_ON_LINE = 0.5
 #: A digit written fainter than the others (less pressure, a thinner pen: blurred, a thin stroke is lighter) falls
 #: below the threshold that Otsu's split of dark digits sets. The number is looked for again at FAINT_SHARE of that
 #: threshold (at least MIN_CONTRAST), and the shapes found only there are added where they are digits of it
@@ -393,19 +397,24 @@ def _paper_pieces(rest: np.ndarray, candidates: np.ndarray, limit: int) -> np.nd
     return paper[labels].astype(np.uint8) & ~beside
 
 
+def _line_like(bw: np.ndarray, bh: np.ndarray, limit: int) -> np.ndarray:
+    """Which shapes (boxes `bw` wide, `bh` tall) may be pieces of upright paper lines: at most twice a line's `limit`
+    and a pixel either side wide, and five times as tall as wide."""
+    return (bw <= 2 * limit + 2) & (bh >= 5 * bw)
+
+
 def _line_ends(mask: np.ndarray, lines: np.ndarray, limit: int) -> np.ndarray:
-    """What is left of upright paper lines that `_near_level_lines` found in part or not at all: thin pieces (at
-    most twice a line's `limit` and a pixel either side) five times as long as wide, running from the top or bottom
-    border (or from a level line along it), or on from a found upright line (`lines`), within a line's thickness and
-    two pixels. A sheet seen in perspective has lines that do not all lean as one: each is found where it keeps to a
-    lean, and the rest of it, alone, was read as a 1."""
+    """What is left of upright paper lines that `_near_level_lines` found in part or not at all: thin pieces
+    (`_line_like`) running from the top or bottom border (or from a level line along it), or on from a found upright
+    line (`lines`), within a line's thickness and two pixels. A sheet seen in perspective has lines that do not all
+    lean as one: each is found where it keeps to a lean, and the rest of it, alone, was read as a 1."""
     h, _ = mask.shape
     _, labels, stats, _ = cv2.connectedComponentsWithStats(mask, connectivity=8)
     y, bw, bh = (stats[1:, i] for i in (1, 2, 3))
     reach = limit + 2
     on_from_line = np.bincount(labels[cv2.dilate(lines, np.ones((2 * reach + 1, 3), np.uint8)) > 0],
                                minlength=len(y) + 1)[1:] > 0
-    ends = ((y <= reach) | (y + bh >= h - reach) | on_from_line) & (bw <= 2 * limit + 2) & (bh >= 5 * bw)
+    ends = ((y <= reach) | (y + bh >= h - reach) | on_from_line) & _line_like(bw, bh, limit)
     return np.concatenate([[False], ends])[labels].astype(np.uint8) if ends.any() else np.zeros_like(mask)
 
 
@@ -563,6 +572,8 @@ def _number_components(mask: np.ndarray) -> tuple[np.ndarray, np.ndarray, bool]:
         return np.zeros_like(mask), frames, False
     tall = keep & (bh >= DIGIT_TALL * bh[keep].max())
     line = _on_the_line(tall, y, bh, area)
+    pieces = _line_pieces(line, y, bh, _line_like(bw, bh, _line_limit(mask)))
+    keep, tall, line = keep & ~pieces, tall & ~pieces, line & ~pieces
     off_line = tall & ~line
     if area[off_line].sum() >= MAX_STRAY_INK * area[line].sum():  # rows alike: not a number and a stray mark
         line = tall
@@ -572,6 +583,17 @@ def _number_components(mask: np.ndarray) -> tuple[np.ndarray, np.ndarray, bool]:
     inside = keep & (x < x1) & (x + bw > x0) & (y < y1) & (y + bh > y0)
     lookup = np.concatenate([[False], inside])
     return lookup[labels].astype(np.uint8), frames, bool(off_line.any())
+
+
+def _line_pieces(line: np.ndarray, y: np.ndarray, bh: np.ndarray, line_like: np.ndarray) -> np.ndarray:
+    """The shapes of the number's `line` that are pieces of upright paper lines (`line_like`), not 1s: less than
+    `BAR_ON_LINE` of their height beside the rows its other shapes fill (none where all of them are line-like)."""
+    bars = line & line_like
+    body = line & ~bars
+    if not body.any():
+        return np.zeros_like(line)
+    beside = np.minimum(y + bh, (y + bh)[body].max()) - np.maximum(y, y[body].min())
+    return bars & (beside < BAR_ON_LINE * bh)
 
 
 def _on_the_line(tall: np.ndarray, y: np.ndarray, bh: np.ndarray, area: np.ndarray) -> np.ndarray:

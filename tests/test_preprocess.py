@@ -367,6 +367,30 @@ def test_no_line_of_its_own_is_found_in_numbers_cut_to_their_height(mnist_path):
     assert found == 0
 
 
+@pytest.mark.parametrize("side", ["left", "right"])
+def test_pieces_of_a_broken_margin_line_above_and_below_the_number_are_left_out(side):
+    """A faint margin line, thresholded in pieces that no line search finds whole: long pieces above and below the
+    number, short ones beside it. The long ones are as tall as digits and, one after another, reach the number's line;
+    taken for 1s of it, they stretched its box and squashed its digits (photos of notebook pages read as "no digits").
+    Thin bars mostly above or below the number's other shapes are left out (`_line_pieces`), not as stray marks."""
+    clean = draw_number("4072")
+    h, w = clean.shape
+    rows = np.flatnonzero((clean < 128).any(axis=1))
+    top, bottom = h + rows[0], h + rows[-1]
+    tall = bottom - top
+    paper = np.full((3 * h, w + 60), 255, np.uint8)
+    paper[h : 2 * h, 30 if side == "left" else 0 :][:, :w] = clean
+    x = 10 if side == "left" else w + 45
+    for start, end in [(0, top - tall - 12), (top - tall - 6, top - 10), (top + tall // 4, top + tall // 4 + 6),
+                       (bottom - tall // 4, bottom - tall // 4 + 6), (bottom + 10, bottom + tall + 6),
+                       (bottom + tall + 12, 3 * h)]:
+        cv2.line(paper, (x, start), (x + 2, end), 120, 2)
+    read, alone = preprocess(paper), preprocess(clean)
+    assert read.image is not None and read.image.shape == alone.image.shape
+    assert np.abs(read.image - alone.image).mean() < 0.02
+    assert read.plain_ground
+
+
 @pytest.mark.parametrize("mark", ["dot", "blot", "tick"])
 @pytest.mark.parametrize("below", [True, False])
 def test_a_stray_mark_above_or_below_the_number_is_left_out(mark, below):
