@@ -80,11 +80,14 @@ BAR_ON_LINE = 0.5
 #: threshold (at least MIN_CONTRAST), and the shapes found only there are added where they are digits of it
 #: (`_faint_digits`): at least FAINT_HEIGHT and at most 1.5 times its digits' height, on its line, at most FAINT_GAP
 #: of that height beside its box, clear of the image's border, and holding at least FAINT_BODY pixels a row (not a
-#: paper line's piece, which that threshold shows too).
+#: paper line's piece, which that threshold shows too). What lies within FAINT_EDGE pixels of the number is its own
+#: faint edge, not looked at; pieces one above the other within FAINT_JOIN of its digits' height are one shape.
 FAINT_SHARE = 0.5
 FAINT_HEIGHT = 0.6
 FAINT_GAP = 1.0
 FAINT_BODY = 1.5
+FAINT_EDGE = 2
+FAINT_JOIN = 0.25
 
 
 @dataclass(frozen=True)
@@ -453,24 +456,27 @@ def digit_mask(ink: np.ndarray) -> tuple[np.ndarray, bool]:
 def _faint_digits(faint: np.ndarray, number: np.ndarray, height: float) -> np.ndarray:
     """The shapes of `faint` (ink at a lower threshold) clear of `number` that are digits of it: as tall as its digits
     (`height`, their median), on its line, within a digit's height of its box, clear of the border, not a line's piece
-    (the FAINT_ constants)."""
+    (the FAINT_ constants). The number's own faint edges (within `FAINT_EDGE` pixels of it) are not looked at, so that
+    a faint digit is not joined to a dark one by them, and the pieces of a faint stroke that broke where it is
+    lightest, one above the other within `FAINT_JOIN` of a digit's height, are one shape."""
     x0, y0, width, depth = cv2.boundingRect(number)
-    n, labels, stats, _ = cv2.connectedComponentsWithStats(faint, connectivity=8)
-    x, y, bw, bh, area = (stats[:, i] for i in range(5))
+    edge = 2 * FAINT_EDGE + 1
+    apart = faint & ~cv2.dilate(number, np.ones((edge, edge), np.uint8))
+    reach = max(1, int(FAINT_JOIN * height / 2))
+    n, labels, stats, _ = cv2.connectedComponentsWithStats(
+        cv2.dilate(apart, np.ones((2 * reach + 1, 1), np.uint8)), connectivity=8)
+    h, w = faint.shape
+    x, bw = stats[:, 0], stats[:, 2]
+    y = np.minimum(stats[:, 1] + reach, h)  # the pieces' own box, not the joining's
+    bh = np.maximum(stats[:, 1] + stats[:, 3] - reach - y, 0)
+    area = np.bincount(labels[apart > 0], minlength=n)
     on_line = np.minimum(y + bh, y0 + depth) - np.maximum(y, y0) >= 0.5 * bh
     near = np.maximum(x0 - (x + bw), x - (x0 + width)) <= FAINT_GAP * height
     sized = (bh >= FAINT_HEIGHT * height) & (bh <= 1.5 * height) & (bw <= 1.5 * height)
-    h, w = faint.shape
     clear = (x > 0) & (y > 0) & (x + bw < w) & (y + bh < h) & (area >= FAINT_BODY * bh)  # no edge, no line piece
     candidates = on_line & near & sized & clear
     candidates[0] = False  # the background
-    added = np.zeros_like(number)
-    for i in np.flatnonzero(candidates):
-        box = np.s_[y[i] : y[i] + bh[i], x[i] : x[i] + bw[i]]
-        shape = labels[box] == i
-        if not number[box][shape].any():  # a shape of its own, not a digit's faint edge
-            added[box] |= shape.astype(np.uint8)
-    return added
+    return (candidates[labels] & (apart > 0)).astype(np.uint8)
 
 
 def _ink_threshold(ink8: np.ndarray) -> float:

@@ -260,6 +260,34 @@ def test_a_faint_digit_beside_dark_ones_is_kept(contrast, faint_first):
     assert cols[0] <= ink_cols[0] + 2 and cols[-1] >= ink_cols[-1] - 2
 
 
+def test_a_faint_digit_broken_where_it_is_lightest_is_kept():
+    """A faint first digit whose stroke breaks where it is lightest, in pieces each shorter than a digit: the pieces
+    one above the other are one shape (`FAINT_JOIN`); each alone was too short, and the digit was left out."""
+    dark = draw_number("2943")
+    ink_cols = np.flatnonzero((dark < 128).any(axis=0))
+    cut = ink_cols[np.flatnonzero(np.diff(ink_cols) > 1)[0]] + 2
+    image = dark.astype(np.float32)
+    image[:, :cut] = 255 - 0.3 * (255 - image[:, :cut])
+    rows = np.flatnonzero((dark < 128).any(axis=1))
+    middle = (rows[0] + rows[-1]) // 2
+    image[middle - 2 : middle + 2, :cut] = 255
+    mask, _ = digit_mask(ink_map(to_gray(image.astype(np.uint8))))
+    cols = np.flatnonzero(mask.any(axis=0))
+    assert cols[0] <= ink_cols[0] + 2 and cols[-1] >= ink_cols[-1] - 2
+
+
+def test_a_faint_digit_joined_to_a_dark_one_by_their_faint_edges_is_kept():
+    """At the lower threshold a dark digit's blurred edge shows round it, and a faint digit beside it can run into
+    that edge: it is still a shape of its own (`FAINT_EDGE`), and the dark digit's edge is not added."""
+    number = np.zeros((60, 120), np.uint8)
+    number[15:45, 60:80] = 1
+    faint = cv2.dilate(number, np.ones((5, 5), np.uint8))  # the dark digit's faint edge
+    cv2.rectangle(faint, (30, 15), (49, 44), 1, 3)  # a faint 0
+    faint[28:31, 49:58] = 1  # where the two edges meet
+    added = pipeline._faint_digits(faint, number, 30.0)
+    assert added[:, 30:50].sum() >= 150 and not added[:, 58:].any()
+
+
 @pytest.mark.parametrize("side", ["left", "right"])
 def test_a_desk_strip_cut_by_ruled_lines_is_dropped(side):
     """Ruled lines crossing a webcam frame, desk strip included: removing the lines cuts the strip into pieces,
