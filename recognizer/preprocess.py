@@ -527,15 +527,11 @@ def _frames(spanning: np.ndarray, x: np.ndarray, y: np.ndarray, bw: np.ndarray, 
     def beyond(ratio: float) -> np.ndarray:  # taller (wider) than every other shape by `ratio`
         return (tall & (bh > ratio * bh[others].max())) | (wide & (bw > ratio * bw[others].max()))
 
-    if not _cut_to(_significant(area, np.ones_like(spanning), least), x, y, bw, bh, w, h):
+    shapes = _significant(area, np.ones_like(spanning), least)
+    if not (x[shapes].min() == 0 and y[shapes].min() == 0 and (x + bw)[shapes].max() == w
+            and (y + bh)[shapes].max() == h):
         return beyond(EDGE_OVER_DIGITS)
     return beyond(EDGE_OVER_DIGITS) & (bar_or_outline | beyond(CUT_EDGE_OVER_DIGITS))
-
-
-def _cut_to(shapes: np.ndarray, x: np.ndarray, y: np.ndarray, bw: np.ndarray, bh: np.ndarray, w: int, h: int) -> bool:
-    """Whether the image is cut to `shapes` (a boolean selection of the boxes): they touch all four borders."""
-    return bool(x[shapes].min() == 0 and y[shapes].min() == 0 and (x + bw)[shapes].max() == w
-                and (y + bh)[shapes].max() == h)
 
 
 def _broken_edges(x: np.ndarray, y: np.ndarray, bw: np.ndarray, bh: np.ndarray, significant: np.ndarray,
@@ -544,12 +540,9 @@ def _broken_edges(x: np.ndarray, y: np.ndarray, bw: np.ndarray, bh: np.ndarray, 
 
     They are narrow (15 % of the width at most), touch the left (or right) border, together cover
     `BROKEN_EDGE_COVER` of its height, and reach from their top to their bottom EDGE_OVER_DIGITS times as far
-    as the tallest significant shape away from that border. A webcam's desk strip cut by ruled lines is one. In an
-    image cut to the number (`_cut_to`) such a shape is its first or last digit, drawn taller than the others.
+    as the tallest significant shape away from that border. A webcam's desk strip cut by ruled lines is one.
     """
     edges = np.zeros(len(x), bool)
-    if significant.any() and _cut_to(significant, x, y, bw, bh, w, h):
-        return edges
     narrow = bw <= 0.15 * w
     for side in ((x == 0) & narrow, (x + bw == w) & narrow):
         others = significant & ~side

@@ -191,20 +191,6 @@ def test_a_taller_outer_digit_cropped_tightly_is_kept():
     assert abs(ink_columns(preprocess(tight).image) - ink_columns(preprocess(with_margin).image)) <= 3
 
 
-def test_a_taller_narrow_outer_digit_cropped_tightly_is_not_a_broken_edge():
-    """A narrow outer digit 1.4 times as tall as the others, cut to the ink, touches its border over most of its
-    height as the pieces of a desk strip cut by ruled lines do (`_broken_edges`); in an image cut to the number it is
-    a digit ("6589" was read "658" in a validation image)."""
-    tall = cut_to_ink(255 - draw_number("9", height=126), 1.0)
-    tall = cv2.resize(tall, (tall.shape[1] // 2, tall.shape[0]), interpolation=cv2.INTER_AREA)
-    rest = cut_to_ink(255 - draw_number("65803", height=90), 1.0)
-    tight = np.full((tall.shape[0], rest.shape[1] + 12 + tall.shape[1]), 255, np.uint8)
-    tight[-rest.shape[0] :, : rest.shape[1]] = rest
-    tight[:, -tall.shape[1] :] = tall
-    with_margin = np.pad(tight, 40, constant_values=255)
-    assert abs(ink_columns(preprocess(tight).image) - ink_columns(preprocess(with_margin).image)) <= 3
-
-
 @pytest.mark.parametrize("text", ["408", "7"])
 def test_a_number_cut_to_its_ink_is_not_hollowed_out(text):
     """Cut to the ink, every stroke that reaches the border is part of the number: measured as strokes, they set
